@@ -1,0 +1,130 @@
+"""Cache: translations and summaries per file, in one SQLite store under the user's cache folder.
+
+Keys are content hashes: the file's sha256, the model ids and resolved revisions, the generation
+settings and FORMAT_VERSION. A second run over unchanged files finds every result here and never
+loads a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+# Bump when the shape or meaning of a cached value changes: old entries then simply miss.
+FORMAT_VERSION = 1
+
+DB_NAME = "summarise.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+)
+"""
+
+
+def cache_dir(override: Path | None = None) -> Path:
+    """--cache-dir, else $SUMMARISE_CACHE_DIR, else the platform's user cache folder."""
+    if override is not None:
+        return override
+    if env := os.environ.get("SUMMARISE_CACHE_DIR"):
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("summarise", appauthor=False))
+
+
+def cache_key(**parts: Any) -> str:
+    """A stable hash of named parts (canonical JSON), with the format version mixed in."""
+    canonical = json.dumps({"format": FORMAT_VERSION, **parts}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    path: Path
+    entries: dict[str, int]
+    size_bytes: int
+
+
+class Cache:
+    """Results by (kind, key). Opened lazily, so a run that never asks costs nothing."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / DB_NAME
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            self._db = db
+        return self._db
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        row = (
+            self._connect()
+            .execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key))
+            .fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
+    def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO entries (kind, key, value, created_at) VALUES (?, ?, ?, ?)",
+                (kind, key, json.dumps(value, ensure_ascii=False), datetime.now(UTC).isoformat()),
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def stats(self) -> CacheStats:
+        entries: dict[str, int] = {}
+        if self.path.exists():
+            for kind, count in self._connect().execute(
+                "SELECT kind, COUNT(*) FROM entries GROUP BY kind ORDER BY kind"
+            ):
+                entries[kind] = count
+        size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if p.is_file())
+        return CacheStats(self.path, entries, size)
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many there were."""
+        if not self.path.exists():
+            return 0
+        with self._transaction() as db:
+            count = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            db.execute("DELETE FROM entries")
+        self._connect().execute("VACUUM")
+        return count
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,271 @@
+"""Models: the manifest of default models, resolving a model to a folder, and loading it.
+
+A model is named by a Hugging Face hub id or a local folder. Hub ids are looked up in the Hugging
+Face cache first (no network, no import of torch), and downloaded only when missing and the network
+is allowed. The commit that was resolved is what every brief and cache key records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, ModelLoadError, ModelUnavailableError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+ROLES = ("translator", "summariser")
+
+# Files a seq2seq model needs; weights are chosen separately so that safetensors wins over pickles.
+_SMALL_FILES = re.compile(
+    r"^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json"
+    r"|vocab\.json|merges\.txt|added_tokens\.json|source\.spm|target\.spm|.*\.model)$"
+)
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as configured: from the manifest, or from a command-line option."""
+
+    role: str
+    name: str
+    revision: str = "main"
+    licence: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model found on disk: `revision` is the hub commit, or a fingerprint for a local folder."""
+
+    name: str
+    path: Path
+    revision: str
+    source: str  # "local folder" or "hugging face cache"
+
+
+def manifest_path() -> Path:
+    """The manifest in use: $SUMMARISE_MANIFEST, the copy packaged in a wheel, or the repo's."""
+    if override := os.environ.get("SUMMARISE_MANIFEST"):
+        return Path(override)
+    packaged = Path(__file__).with_name("models_manifest.toml")
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
+
+
+def load_manifest(path: Path | None = None) -> dict[str, ModelSpec]:
+    path = path or manifest_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read the model manifest {path}: {error}") from None
+    specs = {}
+    for role in ROLES:
+        entry = data.get(role)
+        if not isinstance(entry, dict) or "id" not in entry:
+            raise ConfigError(f"model manifest {path} has no [{role}] with an id")
+        specs[role] = ModelSpec(
+            role=role,
+            name=str(entry["id"]),
+            revision=str(entry.get("revision", "main")),
+            licence=str(entry.get("licence", "")),
+        )
+    return specs
+
+
+def pin_revision(role: str, commit: str, path: Path | None = None) -> Path:
+    """Write a resolved commit back into the manifest as the pinned revision of `role`."""
+    path = path or manifest_path()
+    text = path.read_text(encoding="utf-8")
+    section = re.search(rf"(?ms)^\[{role}\]\n.*?(?=^\[|\Z)", text)
+    if section is None or not re.search(r'(?m)^revision = ".*"$', section.group(0)):
+        raise ConfigError(f"model manifest {path} has no revision line under [{role}]")
+    new_section = re.sub(r'(?m)^revision = ".*"$', f'revision = "{commit}"', section.group(0), count=1)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(text[: section.start()] + new_section + text[section.end() :], encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache, read from the environment at call time (tests point it elsewhere)."""
+    if cache := os.environ.get("HF_HUB_CACHE"):
+        return Path(cache)
+    if home := os.environ.get("HF_HOME"):
+        return Path(home) / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "huggingface" / "hub"
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_local_name(name: str) -> bool:
+    """A name is a folder if it exists or is written like a path; otherwise a hub id (org/name)."""
+    return Path(name).expanduser().exists() or name.startswith((".", "/", "~")) or "\\" in name
+
+
+def resolve_model(
+    spec: ModelSpec, option: str, *, download: bool = True, refresh: bool = False
+) -> ResolvedModel:
+    """Find a model's folder without loading it: local folder, Hugging Face cache, or download.
+
+    `option` names the command-line option that overrides this model, for the error message.
+    `refresh` skips the cache and asks the hub which commit the revision points at now.
+    """
+    if is_local_name(spec.name):
+        folder = Path(spec.name).expanduser()
+        if not (folder / "config.json").is_file():
+            raise ModelLoadError(f"{spec.name}: not a model folder (no config.json)")
+        return ResolvedModel(spec.name, folder, "local-" + folder_fingerprint(folder), "local folder")
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    cache_dir = hf_cache_dir()
+    try:
+        if not refresh:
+            try:
+                folder = Path(
+                    snapshot_download(
+                        spec.name, revision=spec.revision, cache_dir=cache_dir, local_files_only=True
+                    )
+                )
+                return ResolvedModel(spec.name, folder, folder.name, "hugging face cache")
+            except LocalEntryNotFoundError:
+                if offline() or not download:
+                    raise ModelUnavailableError(
+                        spec.name, option, "HF_HUB_OFFLINE is set" if offline() else ""
+                    ) from None
+        if offline():
+            raise ModelUnavailableError(spec.name, option, "HF_HUB_OFFLINE is set")
+        folder = _download(spec, cache_dir)
+        return ResolvedModel(spec.name, folder, folder.name, "hugging face cache")
+    except HFValidationError as error:
+        raise ConfigError(f"{option} {spec.name!r}: neither a folder nor a valid hub id ({error})") from None
+    except ModelUnavailableError:
+        raise
+    except Exception as error:  # network, HTTP and disk errors of huggingface_hub all end here
+        raise ModelUnavailableError(spec.name, option, _first_line(error)) from None
+
+
+def _download(spec: ModelSpec, cache_dir: Path) -> Path:
+    from huggingface_hub import HfApi, snapshot_download
+
+    info = HfApi().model_info(spec.name, revision=spec.revision)
+    files = [s.rfilename for s in info.siblings or []]
+    safetensors = [f for f in files if f.endswith(".safetensors") or f == "model.safetensors.index.json"]
+    pickles = [f for f in files if re.fullmatch(r"pytorch_model.*\.bin(\.index\.json)?", f)]
+    weights = safetensors or pickles
+    if not weights:
+        raise ModelLoadError(f"{spec.name}: the hub repository has no PyTorch weights")
+    wanted = [f for f in files if "/" not in f and _SMALL_FILES.match(f)] + weights
+    log.info("downloading %s (%s): %s", spec.name, spec.revision, ", ".join(wanted))
+    return Path(
+        snapshot_download(spec.name, revision=spec.revision, cache_dir=cache_dir, allow_patterns=wanted)
+    )
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A cheap identity for a local model folder: small files by content, large ones by size and mtime."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(str(path.relative_to(folder)).encode())
+        if stat.st_size < 1 << 20:
+            digest.update(path.read_bytes())
+        else:
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def is_commit(revision: str) -> bool:
+    return bool(_COMMIT.match(revision))
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def read_model_json(model: ResolvedModel, name: str) -> dict[str, Any]:
+    path = model.path / name
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"{model.name}: cannot read {name}: {error}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def model_max_positions(model: ResolvedModel) -> int:
+    """The longest input the model takes, from config.json and tokenizer_config.json."""
+    limits = [
+        read_model_json(model, "config.json").get("max_position_embeddings"),
+        read_model_json(model, "tokenizer_config.json").get("model_max_length"),
+    ]
+    usable = [int(x) for x in limits if isinstance(x, int | float) and 0 < x < 1_000_000]
+    if not usable:
+        raise ModelLoadError(f"{model.name}: config.json gives no max_position_embeddings")
+    return min(usable)
+
+
+def generation_defaults(model: ResolvedModel) -> dict[str, Any]:
+    """The model's published generation settings (generation_config.json, else config.json)."""
+    return read_model_json(model, "generation_config.json") or read_model_json(model, "config.json")
+
+
+# ----------------------------------------------------------------------------- loading (torch)
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"--device must be cpu, cuda or auto, not {device!r}")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: torch sees no CUDA GPU on this machine")
+    return device
+
+
+def set_threads(threads: int) -> None:
+    import torch
+
+    if threads < 1:
+        raise ConfigError(f"--threads must be at least 1, not {threads}")
+    torch.set_num_threads(threads)
+
+
+def load_seq2seq(model: ResolvedModel, device: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a seq2seq model and its tokenizer from a resolved folder; never runs remote code."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    has_safetensors = any(model.path.glob("*.safetensors"))
+    kwargs: dict[str, Any] = {"trust_remote_code": False, "dtype": torch.float32}
+    if has_safetensors:
+        kwargs["use_safetensors"] = True
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model.path, trust_remote_code=False)
+        network = AutoModelForSeq2SeqLM.from_pretrained(model.path, **kwargs)
+    except (OSError, ValueError, KeyError) as error:
+        raise ModelLoadError(f"cannot load {model.name} from {model.path}: {_first_line(error)}") from None
+    network.eval()
+    network.to(device)
+    return network, tokenizer

@@ -1,0 +1,354 @@
+"""The library's entry point: run the flow over files and folders and write the outputs.
+
+    read -> clean -> segment -> translate -> summarise -> render, with a cache around it.
+
+Articles are taken in waves: all segments of a wave are translated together in length-sorted
+batches, then each article of the wave is summarised and written before the next wave starts, so
+memory stays bounded and finished briefs are on disk as early as possible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from .cache import Cache, cache_dir, cache_key
+from .clean import clean_paragraphs
+from .errors import ConfigError, InputError, OutputError, SummariseError
+from .models import ModelSpec, ResolvedModel, resolve_device, resolve_model, set_threads
+from .read import Article, InputFile, discover_inputs, read_article
+from .render import (
+    output_stems,
+    render_brief,
+    render_digest,
+    render_json,
+    render_translation,
+    with_suffix_added,
+    write_atomic,
+)
+from .segment import Segment, segment_paragraphs
+from .summarise import Summariser, SummarySettings, summary_settings
+from .translate import TranslationSettings, Translator, assemble_paragraphs, translation_settings
+
+log = logging.getLogger(__name__)
+
+# Characters of German read before a wave is translated: enough to fill batches well, small
+# enough that a folder of thousands of articles never sits in memory at once.
+WAVE_CHARACTERS = 100_000
+DIGEST_NAME = "digest.md"
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, articles: int = 1) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, articles: int = 1) -> None:
+        pass
+
+
+@dataclass
+class RunOptions:
+    out_dir: Path
+    translator: ModelSpec
+    summariser: ModelSpec | None  # None: translate only
+    device: str = "auto"
+    threads: int | None = None
+    beams: int | None = None
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class ArticleFailure:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class ArticleOutcome:
+    source: InputFile
+    outputs: list[Path]
+    cached: bool
+
+
+@dataclass
+class RunReport:
+    articles: list[ArticleOutcome] = field(default_factory=list)
+    failures: list[ArticleFailure] = field(default_factory=list)
+    models_loaded: list[str] = field(default_factory=list)
+    digest: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+
+class RunModels:
+    """The run's models: resolved up front (cheap, no torch), loaded only when first needed."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.translator_ref = resolve_model(options.translator, "--translator")
+        self.translation: TranslationSettings = translation_settings(self.translator_ref, options.beams)
+        self.summariser_ref: ResolvedModel | None = None
+        self.summary: SummarySettings | None = None
+        if options.summariser is not None:
+            self.summariser_ref = resolve_model(options.summariser, "--summariser")
+            self.summary = summary_settings(self.summariser_ref, options.beams)
+        self.loaded: list[str] = []
+        self._translator: Translator | None = None
+        self._summariser: Summariser | None = None
+        self._device: str | None = None
+
+    def _prepare_device(self) -> str:
+        if self._device is None:
+            self._device = resolve_device(self.options.device)
+            if self.options.threads:
+                set_threads(self.options.threads)
+        return self._device
+
+    def translator(self) -> Translator:
+        if self._translator is None:
+            log.info("loading translator %s", self.translator_ref.name)
+            self._translator = Translator(self.translator_ref, self.translation, self._prepare_device())
+            self.loaded.append("translator")
+        return self._translator
+
+    def summariser(self) -> Summariser:
+        if self._summariser is None:
+            assert self.summariser_ref is not None and self.summary is not None
+            log.info("loading summariser %s", self.summariser_ref.name)
+            self._summariser = Summariser(self.summariser_ref, self.summary, self._prepare_device())
+            self.loaded.append("summariser")
+        return self._summariser
+
+    def describe(self) -> dict[str, dict[str, str]]:
+        refs = {"translator": self.translator_ref, "summariser": self.summariser_ref}
+        return {
+            role: {"id": ref.name, "revision": ref.revision, "source": ref.source}
+            for role, ref in refs.items()
+            if ref is not None
+        }
+
+    def translation_key(self, sha256: str) -> str:
+        return cache_key(
+            kind="translation",
+            sha256=sha256,
+            model=self.translator_ref.name,
+            revision=self.translator_ref.revision,
+            settings=self.translation.signature(),
+        )
+
+    def summary_key(self, translation_key: str) -> str:
+        assert self.summariser_ref is not None and self.summary is not None
+        return cache_key(
+            kind="summary",
+            translation=translation_key,
+            model=self.summariser_ref.name,
+            revision=self.summariser_ref.revision,
+            settings=self.summary.signature(),
+        )
+
+
+@dataclass
+class _Job:
+    """One article on its way through the flow."""
+
+    article: Article
+    translation_key: str
+    summary_key: str | None
+    translation: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    segments: list[Segment] = field(default_factory=list)
+    cached: bool = False
+
+
+def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = None) -> RunReport:
+    """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`."""
+    progress = progress or _NoProgress()
+    report = RunReport()
+    inputs, problems = discover_inputs(paths)
+    report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
+    if not inputs:
+        if not problems:
+            raise ConfigError("no .txt or .md files found in " + ", ".join(str(p) for p in paths))
+        return report
+    _prepare_output_folder(options.out_dir)
+    models = RunModels(options)
+    cache = Cache(cache_dir(options.cache_dir))
+    stems = output_stems(inputs, reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    digest_entries: list[tuple[dict[str, Any], PurePosixPath]] = []
+    progress.start(len(inputs))
+
+    def finish(job: _Job) -> None:
+        record = _record(job, models, created)
+        stem = stems[job.article.source]
+        try:
+            outputs = _write_outputs(
+                record, options.out_dir, stem, with_summary=options.summariser is not None
+            )
+        except OutputError as error:
+            report.failures.append(ArticleFailure(job.article.source.path, str(error)))
+            return
+        report.articles.append(ArticleOutcome(job.article.source, outputs, job.cached))
+        digest_entries.append((record, with_suffix_added(stem, ".md")))
+
+    wave: list[_Job] = []
+    wave_characters = 0
+    try:
+        for source in inputs:
+            try:
+                article = read_article(source)
+            except InputError as error:
+                report.failures.append(ArticleFailure(error.path, error.reason))
+                progress.advance()
+                continue
+            for warning in article.warnings:
+                log.warning("%s: %s", source.path, warning)
+            job = _lookup(article, models, cache)
+            if job.cached:
+                finish(job)
+                progress.advance()
+                continue
+            wave.append(job)
+            wave_characters += sum(len(p) for p in article.paragraphs)
+            if wave_characters >= WAVE_CHARACTERS:
+                _process_wave(wave, models, cache, report, finish, progress)
+                wave, wave_characters = [], 0
+        if wave:
+            _process_wave(wave, models, cache, report, finish, progress)
+    finally:
+        report.models_loaded = list(models.loaded)
+        cache.close()
+    if options.summariser is not None and digest_entries:
+        report.digest = options.out_dir / DIGEST_NAME
+        write_atomic(report.digest, render_digest(digest_entries, created))
+    return report
+
+
+def _prepare_output_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{folder}: cannot create the output folder: {error.strerror or error}") from None
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: the output path exists and is not a folder")
+
+
+def _lookup(article: Article, models: RunModels, cache: Cache) -> _Job:
+    translation_key = models.translation_key(article.sha256)
+    summary_key = models.summary_key(translation_key) if models.summary is not None else None
+    job = _Job(article, translation_key, summary_key)
+    job.translation = cache.get("translation", translation_key)
+    if summary_key is not None and job.translation is not None:
+        job.summary = cache.get("summary", summary_key)
+    job.cached = job.translation is not None and (summary_key is None or job.summary is not None)
+    return job
+
+
+def _process_wave(
+    wave: list[_Job], models: RunModels, cache: Cache, report: RunReport, finish: Any, progress: Progress
+) -> None:
+    untranslated = [job for job in wave if job.translation is None]
+    if untranslated:
+        translator = models.translator()
+        for job in untranslated:
+            cleaned = clean_paragraphs(job.article.paragraphs)
+            segmentation = segment_paragraphs(
+                cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
+            )
+            job.segments = segmentation.segments
+            job.translation = {
+                "source_paragraphs": cleaned.paragraphs,
+                "sentences": segmentation.sentences,
+                "removed": [vars(line) for line in cleaned.removed],
+            }
+        texts = [segment.text for job in untranslated for segment in job.segments]
+        targets = iter(translator.translate(texts))
+        for job in untranslated:
+            assert job.translation is not None
+            job_targets = [next(targets) for _ in job.segments]
+            job.translation["segments"] = [
+                {"paragraph": s.paragraph, "sentence": s.sentence, "source": s.text, "target": t}
+                for s, t in zip(job.segments, job_targets, strict=True)
+            ]
+            job.translation["paragraphs"] = assemble_paragraphs(
+                job.segments, job_targets, len(job.translation["source_paragraphs"])
+            )
+            cache.put("translation", job.translation_key, job.translation)
+    for job in wave:
+        if job.summary_key is not None and job.summary is None:
+            assert job.translation is not None
+            try:
+                summary = models.summariser().summarise([s["target"] for s in job.translation["segments"]])
+            except SummariseError as error:
+                report.failures.append(ArticleFailure(job.article.source.path, str(error)))
+                progress.advance()
+                continue
+            job.summary = {"text": summary.text, "chunks": summary.chunks, "rounds": summary.rounds}
+            cache.put("summary", job.summary_key, job.summary)
+        finish(job)
+        progress.advance()
+
+
+def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
+    """The JSON record of one article: everything the brief shows, and how it was made."""
+    article, translation = job.article, job.translation
+    assert translation is not None
+    segments = translation["segments"]
+    record: dict[str, Any] = {
+        "source": {
+            "path": str(article.source.path),
+            "sha256": article.sha256,
+            "encoding": article.encoding,
+            "warnings": article.warnings,
+        },
+        "models": models.describe(),
+        "settings": {"translation": models.translation.signature()},
+        "title": _title(article, translation),
+    }
+    if job.summary is not None and models.summary is not None:
+        record["settings"]["summary"] = models.summary.signature()
+        record["summary"] = job.summary["text"]
+        record["summary_chunks"] = job.summary["chunks"]
+    record["translation"] = "\n\n".join(translation["paragraphs"])
+    record["segments"] = segments
+    record["coverage"] = {
+        "sentences": translation["sentences"],
+        "segments": len(segments),
+        "translated": sum(1 for s in segments if s["target"].strip()),
+    }
+    record["cleaning"] = {"removed": translation["removed"]}
+    record["cached"] = job.cached
+    record["created"] = created
+    return record
+
+
+def _title(article: Article, translation: dict[str, Any]) -> str:
+    """The translated first paragraph when it reads like a headline, else the file name."""
+    first = translation["source_paragraphs"][0] if translation["source_paragraphs"] else ""
+    if first and len(first) <= 150 and first.rstrip()[-1] not in ".!?:;" and translation["paragraphs"]:
+        return str(translation["paragraphs"][0])
+    return article.source.path.stem
+
+
+def _write_outputs(
+    record: dict[str, Any], out_dir: Path, stem: PurePosixPath, with_summary: bool
+) -> list[Path]:
+    json_path = out_dir / with_suffix_added(stem, ".json")
+    if with_summary:
+        text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(record)
+    else:
+        text_path, text = out_dir / with_suffix_added(stem, ".txt"), render_translation(record)
+    write_atomic(json_path, render_json(record))
+    write_atomic(text_path, text)
+    return [text_path, json_path]

@@ -1,0 +1,169 @@
+"""Read stage: find the input files of a run and turn their bytes into text with paragraphs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path, PurePosixPath
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md")
+
+# Share of control characters (other than tab/newline/form feed) above which text is called binary.
+_MAX_CONTROL_SHARE = 0.01
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One article file of a run; `relative` places its outputs inside the output folder."""
+
+    path: Path
+    relative: PurePosixPath
+
+
+@dataclass
+class Article:
+    """An article's text as read from disk, split into paragraphs."""
+
+    source: InputFile
+    sha256: str
+    paragraphs: list[str]
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def discover_inputs(paths: Iterable[Path]) -> tuple[list[InputFile], list[InputError]]:
+    """Expand files and folders (recursively) into article files, in a stable order.
+
+    Output paths mirror each file's path relative to the common folder of the arguments, so two
+    `a.txt` in different subfolders never collide. Problems with the arguments themselves are
+    returned, not raised, so the rest of the run can go on.
+    """
+    found: list[Path] = []
+    problems: list[InputError] = []
+    roots: list[Path] = []
+    for given in paths:
+        if given.is_dir():
+            roots.append(given.absolute())
+            found.extend(_walk(given))
+        elif given.is_file():
+            roots.append(given.absolute().parent)
+            if given.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(given)
+            else:
+                problems.append(
+                    InputError(given, f"unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
+                )
+        elif given.is_symlink():
+            problems.append(InputError(given, "broken symbolic link"))
+        else:
+            problems.append(InputError(given, "no such file or folder"))
+    if not roots:
+        return [], problems
+    base = Path(os.path.commonpath([str(r) for r in roots]))
+    inputs: dict[Path, InputFile] = {}
+    for path in found:
+        absolute = path.absolute()
+        if absolute not in inputs:
+            relative = PurePosixPath(absolute.relative_to(base).as_posix())
+            inputs[absolute] = InputFile(path=path, relative=relative)
+    return sorted(inputs.values(), key=lambda f: str(f.relative)), problems
+
+
+def _walk(folder: Path) -> list[Path]:
+    # Symlinked folders are not followed: a link loop must not hang the run.
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(Path(dirpath) / name)
+    return files
+
+
+def read_article(source: InputFile) -> Article:
+    """Read one file: decode it, refuse binary and empty files, and split it into paragraphs."""
+    try:
+        data = source.path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(source.path, "is a folder, not a file") from None
+    except OSError as error:
+        raise InputError(source.path, f"cannot read: {error.strerror or error}") from None
+    text, encoding, warnings = decode(data, source.path)
+    paragraphs = split_paragraphs(text)
+    if not paragraphs:
+        raise InputError(source.path, "empty file (no text)")
+    return Article(
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        paragraphs=paragraphs,
+        encoding=encoding,
+        warnings=warnings,
+    )
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
+    """Bytes -> text: UTF-8 (BOM aware) or UTF-16 with BOM, else cp1252/latin-1 with a warning."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _check_text(data.decode("utf-16"), path), "utf-16", []
+        except UnicodeDecodeError:
+            raise InputError(path, "binary file (invalid UTF-16 after a UTF-16 byte-order mark)") from None
+    if b"\x00" in data:
+        raise InputError(path, "binary file (contains NUL bytes), not text")
+    try:
+        return _check_text(data.decode("utf-8-sig"), path), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = _check_text(data.decode(encoding), path)
+        except UnicodeDecodeError:
+            continue
+        warning = f"not valid UTF-8; decoded as {encoding}"
+        log.warning("%s: %s", path, warning)
+        return text, encoding, [warning]
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _check_text(text: str, path: Path) -> str:
+    if text and len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text):
+        raise InputError(path, "binary file (control characters), not text")
+    return text
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split text into paragraphs.
+
+    News text arrives two ways: one paragraph per line, or paragraphs hard-wrapped at a fixed
+    width with blank lines between them. Only in the second case are lines joined.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _is_hard_wrapped(text):
+        blocks = re.split(r"\n\s*\n", text)
+        paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in blocks]
+    else:
+        paragraphs = text.split("\n")
+    return [p.strip() for p in paragraphs if p.strip()]
+
+
+def _is_hard_wrapped(text: str) -> bool:
+    lines = [line.rstrip() for line in text.split("\n")]
+    # Only lines followed by another line of the same block can have been wrapped.
+    inner = [a for a, b in pairwise(lines) if a.strip() and b.strip()]
+    if len(inner) < 3:
+        return False
+    longest = max(len(line) for line in lines)
+    if longest > 100:
+        return False
+    near_width = sum(1 for line in inner if len(line) >= 0.6 * longest)
+    return near_width >= 0.8 * len(inner)

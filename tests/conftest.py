@@ -1,0 +1,69 @@
+"""Shared fixtures: isolated user folders, and small models built locally from the seed articles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+# A Marian model trained to copy German (scripts/train_copy_model.py): what goes in must come out.
+COPY_MARIAN = Path(__file__).resolve().parent / "data" / "copy-marian"
+
+
+def seed_lines() -> list[str]:
+    return [
+        line.strip()
+        for path in sorted(SEEDS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point every user folder at tmp_path and forbid the network, for every test."""
+    monkeypatch.setenv("SUMMARISE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "error")
+    monkeypatch.delenv("SUMMARISE_MANIFEST", raising=False)
+    yield
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight Marian (real classes, SentencePiece trained on the seeds)."""
+    return build_marian(seed_lines(), tmp_path_factory.mktemp("models") / "tiny-marian", MARIAN_TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_bart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight BART summariser (real classes, byte-level BPE trained on the seeds)."""
+    return build_bart(seed_lines(), tmp_path_factory.mktemp("models") / "tiny-bart", BART_TINY)
+
+
+@pytest.fixture(scope="session")
+def copy_marian() -> Path:
+    assert (COPY_MARIAN / "config.json").is_file(), "run scripts/train_copy_model.py"
+    return COPY_MARIAN
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed articles."""
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def environment_for_subprocess() -> dict[str, str]:
+    """os.environ as the autouse fixture set it, for a child process."""
+    return dict(os.environ)

@@ -1,0 +1,191 @@
+"""The CLI end to end on local models: outputs, exit codes, the cache, and the offline error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import environment_for_subprocess
+from typer.testing import CliRunner
+
+from summarise.cli import app
+from summarise.models import ModelSpec
+from summarise.pipeline import RunOptions, run
+
+runner = CliRunner()
+
+
+def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:
+    return [
+        "brief",
+        str(inputs),
+        "-o",
+        str(out),
+        "--translator",
+        str(marian),
+        "--summariser",
+        str(bart),
+        "--beams",
+        "1",
+    ]
+
+
+def options(out: Path, marian: Path, bart: Path | None) -> RunOptions:
+    return RunOptions(
+        out_dir=out,
+        translator=ModelSpec("translator", str(marian)),
+        summariser=ModelSpec("summariser", str(bart)) if bart else None,
+        device="cpu",
+        beams=1,
+    )
+
+
+def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    out = tmp_path / "briefs"
+    result = runner.invoke(app, brief_args(seeds_copy, out, tiny_marian, tiny_bart))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.stem for p in seeds_copy.glob("*.txt"))
+    assert sorted(p.stem for p in out.glob("*.md") if p.name != "digest.md") == names
+    for name in names:
+        record = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        source = seeds_copy / f"{name}.txt"
+        assert record["source"]["path"] == str(source)
+        assert len(record["source"]["sha256"]) == 64
+        assert record["models"]["translator"]["id"] == str(tiny_marian)
+        assert record["models"]["translator"]["revision"].startswith("local-")
+        assert record["models"]["summariser"]["id"] == str(tiny_bart)
+        assert isinstance(record["summary"], str) and record["summary"]
+        segments = record["segments"]
+        assert record["coverage"] == {
+            "sentences": len({s["sentence"] for s in segments}),
+            "segments": len(segments),
+            "translated": len(segments),
+        }
+        # Every line of the source is in the segments, in order.
+        source_text = " ".join(source.read_text(encoding="utf-8").split())
+        assert " ".join(s["source"] for s in segments) == source_text
+        brief = (out / f"{name}.md").read_text(encoding="utf-8")
+        for heading in ("## Summary", "## Translation", record["source"]["sha256"], "Date:"):
+            assert heading in brief
+        # Paragraphs survive: one per source paragraph.
+        assert record["translation"].count("\n\n") == len({s["paragraph"] for s in segments}) - 1
+    digest = (out / "digest.md").read_text(encoding="utf-8")
+    assert all(f"]({name}.md)" in digest for name in names)
+
+
+def test_second_run_hits_the_cache_for_every_file_and_loads_no_model(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    out = tmp_path / "briefs"
+    first = run([seeds_copy], options(out, tiny_marian, tiny_bart))
+    assert first.models_loaded == ["translator", "summariser"]
+    assert not any(a.cached for a in first.articles)
+    before = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+
+    second = run([seeds_copy], options(out, tiny_marian, tiny_bart))
+    assert second.models_loaded == []
+    assert len(second.articles) == 5 and all(a.cached for a in second.articles)
+    after = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+    for name, record in before.items():
+        assert after[name]["summary"] == record["summary"]
+        assert after[name]["segments"] == record["segments"]
+
+    edited = sorted(seeds_copy.glob("*.txt"))[2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nEin neuer Satz am Ende.\n", encoding="utf-8")
+    third = run([seeds_copy], options(out, tiny_marian, tiny_bart))
+    assert {a.source.path.name for a in third.articles if not a.cached} == {edited.name}
+    assert third.models_loaded == ["translator", "summariser"]
+
+
+def test_translate_reuses_nothing_it_should_not_and_writes_text(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path
+) -> None:
+    out = tmp_path / "english"
+    result = runner.invoke(
+        app, ["translate", str(seeds_copy), "-o", str(out), "--translator", str(tiny_marian), "--beams", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    texts = sorted(out.glob("*.txt"))
+    assert len(texts) == 5 and not (out / "digest.md").exists()
+    record = json.loads(texts[0].with_suffix(".json").read_text(encoding="utf-8"))
+    assert "summary" not in record and "summariser" not in record["models"]
+    assert texts[0].read_text(encoding="utf-8") == record["translation"] + "\n"
+
+
+def test_bad_files_are_named_the_rest_are_written_and_the_exit_code_is_1(
+    tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    (inbox / "good.txt").write_text(
+        "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden.", encoding="utf-8"
+    )
+    (inbox / "sub" / "good.txt").write_text("Der Vertrag trat im Dezember in Kraft.", encoding="utf-8")
+    (inbox / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    (inbox / "empty.md").write_text("", encoding="utf-8")
+    out = tmp_path / "briefs"
+    result = runner.invoke(app, brief_args(inbox, out, tiny_marian, tiny_bart))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert any("photo.txt" in line and "binary" in line for line in errors)
+    assert any("empty.md" in line and "empty" in line for line in errors)
+    assert (out / "good.md").is_file() and (out / "sub" / "good.md").is_file()
+    assert "Traceback" not in result.output
+
+
+def test_no_articles_is_a_usage_error(tmp_path: Path, tiny_marian: Path, tiny_bart: Path) -> None:
+    (tmp_path / "empty-folder").mkdir()
+    result = runner.invoke(
+        app, brief_args(tmp_path / "empty-folder", tmp_path / "out", tiny_marian, tiny_bart)
+    )
+    assert result.exit_code == 2
+    assert "no .txt or .md files" in result.stderr
+
+
+def run_console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("summarise")
+    return subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        env=environment_for_subprocess(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_offline_without_the_model_exits_2_with_one_line_and_no_traceback(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    result = run_console_script("brief", str(seeds_copy), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Helsinki-NLP/opus-mt-de-en" in lines[0] and "--translator PATH" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("command", ["--help", "brief --help", "models list", "cache stats"])
+def test_console_script_runs(command: str, tmp_path: Path) -> None:
+    result = run_console_script(*command.split(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+def test_console_script_briefs_a_folder(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    out = tmp_path / "briefs"
+    result = run_console_script(*brief_args(seeds_copy, out, tiny_marian, tiny_bart), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(list(out.glob("*.json"))) == 5
+    assert "5 briefs written" in result.stderr
+    stats = run_console_script("cache", "stats", cwd=tmp_path)
+    assert "translation entries: 5" in stats.stdout and "summary entries: 5" in stats.stdout

@@ -1,0 +1,78 @@
+"""A long article with a sentence over Marian's 512-token limit: nothing is truncated or lost."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from conftest import seed_lines
+
+from summarise import split_sentences
+from summarise.models import ModelSpec, load_seq2seq, resolve_model
+from summarise.pipeline import RunOptions, run
+
+MARIAN_LIMIT = 512
+
+
+def long_article() -> tuple[str, str]:
+    """Several thousand words of seed sentences, and one sentence far over 512 tokens."""
+    sentences = [s for line in seed_lines() for s in split_sentences(line) if s.endswith(".")]
+    rng = random.Random(7)
+    paragraphs = [" ".join(rng.sample(sentences, 4)) for _ in range(45)]
+    clauses = [s.rstrip(".") for s in rng.sample(sentences, 30)]
+    monster = "Der Sprecher sagte, " + ", und ".join(clauses) + "."
+    paragraphs.insert(20, monster)
+    return "\n\n".join(paragraphs), monster
+
+
+def test_every_sentence_is_segmented_within_the_limit_and_translated(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    text, monster = long_article()
+    assert len(text.split()) > 3000
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "long.txt").write_text(text, encoding="utf-8")
+    options = RunOptions(
+        out_dir=tmp_path / "out",
+        translator=ModelSpec("translator", str(copy_marian)),
+        summariser=ModelSpec("summariser", str(tiny_bart)),
+        device="cpu",
+        beams=1,
+    )
+    report = run([inbox], options)
+    assert report.exit_code == 0, report.failures
+    record = json.loads((tmp_path / "out" / "long.json").read_text(encoding="utf-8"))
+
+    _, tokenizer = load_seq2seq(resolve_model(ModelSpec("t", str(copy_marian)), "--t"), "cpu")
+    assert len(tokenizer(monster)["input_ids"]) > MARIAN_LIMIT
+
+    # Every sentence of the article comes back whole from its segments, in order.
+    expected = [s for paragraph in text.split("\n\n") for s in split_sentences(paragraph)]
+    by_sentence: dict[int, list[str]] = {}
+    for segment in record["segments"]:
+        by_sentence.setdefault(segment["sentence"], []).append(segment["source"])
+    assert [" ".join(parts) for _, parts in sorted(by_sentence.items())] == expected
+    assert len(by_sentence[expected.index(monster)]) > 1
+
+    limit = record["settings"]["translation"]["segment_tokens"]
+    assert limit <= MARIAN_LIMIT
+    assert max(len(tokenizer(s["source"])["input_ids"]) for s in record["segments"]) <= limit
+
+    coverage = record["coverage"]
+    assert coverage == {
+        "sentences": len(expected),
+        "segments": len(record["segments"]),
+        "translated": len(record["segments"]),
+    }
+
+    # The copy model gives its input back: most segments come back verbatim, each in its place.
+    copied = sum(1 for s in record["segments"] if s["target"] == s["source"])
+    assert copied >= 0.7 * len(record["segments"])
+    position = 0
+    for segment in record["segments"]:
+        position = record["translation"].index(segment["target"], position)
+
+    # The translation is far over BART's window, so it was summarised in chunks.
+    assert record["summary_chunks"] > 1 and record["summary"]

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from summarise.errors import InputError
+from summarise.read import InputFile, discover_inputs, read_article, split_paragraphs
+
+GERMAN = "Die Straße führt über die Brücke. Größere Schäden gab es nicht.\nÄrger blieb aus."
+
+
+def read(path: Path) -> tuple[list[str], str, list[str]]:
+    article = read_article(InputFile(path, PurePosixPath(path.name)))
+    return article.paragraphs, article.encoding, article.warnings
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "warned"),
+    [
+        (GERMAN.encode("utf-8"), "utf-8", False),
+        (b"\xef\xbb\xbf" + GERMAN.encode("utf-8"), "utf-8", False),
+        (GERMAN.encode("utf-16"), "utf-16", False),
+        (GERMAN.encode("cp1252"), "cp1252", True),
+        ((GERMAN + " \x81").encode("latin-1"), "latin-1", True),  # 0x81 is undefined in cp1252
+    ],
+)
+def test_german_text_is_decoded_in_every_encoding(
+    tmp_path: Path, data: bytes, encoding: str, warned: bool
+) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    paragraphs, found, warnings = read(path)
+    assert found == encoding
+    assert paragraphs[0] == "Die Straße führt über die Brücke. Größere Schäden gab es nicht."
+    assert paragraphs[1].startswith("Ärger blieb aus.")
+    assert bool(warnings) == warned
+
+
+def test_binary_and_empty_files_are_refused_with_a_reason(tmp_path: Path) -> None:
+    png = tmp_path / "image.txt"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"  \n\n \t\n")
+    with pytest.raises(InputError, match="binary"):
+        read(png)
+    with pytest.raises(InputError, match="empty"):
+        read(empty)
+
+
+def test_crlf_and_lone_cr_line_ends_keep_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"Erster Absatz.\r\nZweiter Absatz.\rDritter Absatz.")
+    assert read(path)[0] == ["Erster Absatz.", "Zweiter Absatz.", "Dritter Absatz."]
+
+
+def test_one_paragraph_per_line_is_kept_as_is() -> None:
+    text = "Überschrift ohne Punkt\nErster Absatz, ein Satz.\n\nZweiter Absatz.\n"
+    assert split_paragraphs(text) == ["Überschrift ohne Punkt", "Erster Absatz, ein Satz.", "Zweiter Absatz."]
+
+
+def test_hard_wrapped_paragraphs_are_joined() -> None:
+    wrapped = (
+        "Der russische Präsident Wladimir Putin hat den nordkoreanischen Soldaten\n"
+        "seinen Dank ausgesprochen, die Moskaus Streitkräften bei der Verteidigung\n"
+        "der Region Kursk vor einem ukrainischen Einfall geholfen haben und dafür\n"
+        "viel Lob bekommen haben.\n"
+        "\n"
+        "Putin gab diese Erklärung während eines Treffens mit dem nordkoreanischen\n"
+        "Führer Kim Jong-un am Mittwoch in China ab.\n"
+    )
+    paragraphs = split_paragraphs(wrapped)
+    assert len(paragraphs) == 2
+    assert paragraphs[0].startswith("Der russische Präsident") and paragraphs[0].endswith("bekommen haben.")
+    assert "Soldaten seinen Dank" in paragraphs[0]
+
+
+def test_folders_are_walked_and_outputs_mirror_relative_paths(tmp_path: Path) -> None:
+    for name in ("a/x.txt", "b/x.txt", "b/deep/y.md", "b/skip.pdf"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("Ein Satz.", encoding="utf-8")
+    inputs, problems = discover_inputs([tmp_path])
+    assert problems == []
+    assert [str(f.relative) for f in inputs] == ["a/x.txt", "b/deep/y.md", "b/x.txt"]
+
+
+def test_several_arguments_share_their_common_folder(tmp_path: Path) -> None:
+    for name in ("a/x.txt", "b/x.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("Ein Satz.", encoding="utf-8")
+    inputs, _ = discover_inputs([tmp_path / "a" / "x.txt", tmp_path / "b", tmp_path / "a"])
+    assert [str(f.relative) for f in inputs] == ["a/x.txt", "b/x.txt"]
+
+
+def test_bad_arguments_are_reported_not_raised(tmp_path: Path) -> None:
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF")
+    good = tmp_path / "good.txt"
+    good.write_text("Ein Satz.", encoding="utf-8")
+    inputs, problems = discover_inputs([tmp_path / "missing.txt", pdf, good])
+    assert [f.path for f in inputs] == [good]
+    assert [(p.path.name, p.reason) for p in problems] == [
+        ("missing.txt", "no such file or folder"),
+        ("a.pdf", "unsupported file type (expected .txt, .md)"),
+    ]
