@@ -40,6 +40,20 @@ MARIAN_TINY = Architecture(32, 1, 1, 2, 64, 0, 512)  # vocab_size 0: as many as 
 BART_TINY = Architecture(32, 1, 1, 2, 64, 0, 1024)
 
 
+def _size_settings(arch: Architecture) -> dict[str, int]:
+    """The config keywords for an architecture's size, shared by Marian and BART configs."""
+    return {
+        "d_model": arch.d_model,
+        "encoder_layers": arch.encoder_layers,
+        "decoder_layers": arch.decoder_layers,
+        "encoder_attention_heads": arch.heads,
+        "decoder_attention_heads": arch.heads,
+        "encoder_ffn_dim": arch.ffn,
+        "decoder_ffn_dim": arch.ffn,
+        "max_position_embeddings": arch.max_positions,
+    }
+
+
 def build_marian(
     texts: Iterable[str], folder: Path, arch: Architecture, spm_vocab: int = 600, seed: int = 0
 ) -> Path:
@@ -84,14 +98,7 @@ def build_marian(
     )
     config = MarianConfig(
         vocab_size=len(vocab),
-        d_model=arch.d_model,
-        encoder_layers=arch.encoder_layers,
-        decoder_layers=arch.decoder_layers,
-        encoder_attention_heads=arch.heads,
-        decoder_attention_heads=arch.heads,
-        encoder_ffn_dim=arch.ffn,
-        decoder_ffn_dim=arch.ffn,
-        max_position_embeddings=arch.max_positions,
+        **_size_settings(arch),
         activation_function="swish",
         pad_token_id=pad,
         eos_token_id=0,
@@ -144,14 +151,7 @@ def build_bart(
     )
     config = BartConfig(
         vocab_size=len(vocab),
-        d_model=arch.d_model,
-        encoder_layers=arch.encoder_layers,
-        decoder_layers=arch.decoder_layers,
-        encoder_attention_heads=arch.heads,
-        decoder_attention_heads=arch.heads,
-        encoder_ffn_dim=arch.ffn,
-        decoder_ffn_dim=arch.ffn,
-        max_position_embeddings=arch.max_positions,
+        **_size_settings(arch),
         activation_function="gelu",
         pad_token_id=1,
         bos_token_id=0,

@@ -1,0 +1,72 @@
+"""The README's CLI reference stays true, and the default models work through the hub-id path."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path, PurePosixPath
+
+import typer
+from conftest import REPO
+from test_models import COMMIT, put_in_hf_cache
+from typer.testing import CliRunner
+
+from summarise.cli import app
+from summarise.read import InputFile
+from summarise.render import output_stems
+
+
+def cli_options() -> set[str]:
+    options: set[str] = set()
+    stack = [typer.main.get_command(app)]
+    while stack:
+        command = stack.pop()
+        stack.extend(getattr(command, "commands", {}).values())
+        for param in command.params:
+            options.update(o for o in param.opts if o.startswith("--") and o != "--help")
+    return options
+
+
+def test_the_readme_documents_every_option_and_no_other() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    reference = readme.split("### CLI reference", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(--[a-z-]+)", reference))
+    assert documented == cli_options()
+
+
+def test_the_readme_set_up_commands_are_the_ones_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = next(
+        line.strip() for line in readme.splitlines() if line.strip().endswith("python -m pytest")
+    )
+    assert test_command in ci
+    assert "summarise brief seeds/" in readme
+
+
+def test_default_models_resolve_offline_from_the_hf_cache(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    """No model options: the manifest's hub ids resolve from the cache, and the commit is recorded."""
+    put_in_hf_cache(tiny_marian, "Helsinki-NLP/opus-mt-de-en")
+    put_in_hf_cache(tiny_bart, "sshleifer/distilbart-cnn-12-6")
+    out = tmp_path / "briefs"
+    result = CliRunner().invoke(app, ["brief", str(seeds_copy), "-o", str(out), "--beams", "1"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
+    assert record["models"]["translator"] == {
+        "id": "Helsinki-NLP/opus-mt-de-en",
+        "revision": COMMIT,
+        "source": "hugging face cache",
+    }
+    assert record["models"]["summariser"]["revision"] == COMMIT
+    listing = CliRunner().invoke(app, ["models", "list"])
+    assert listing.exit_code == 0 and listing.stdout.count(f"revision {COMMIT}") == 2
+
+
+def test_outputs_never_collide() -> None:
+    files = [
+        InputFile(Path(p), PurePosixPath(p)) for p in ("a.txt", "a.md", "sub/a.txt", "b.txt", "digest.txt")
+    ]
+    stems = output_stems(files, reserved={PurePosixPath("digest")})
+    assert [str(stems[f]) for f in files] == ["a.txt", "a.md", "sub/a", "b", "digest.txt"]

@@ -1,0 +1,50 @@
+"""The real models, where they are in the user's Hugging Face cache; skipped everywhere else.
+
+Run with the real cache visible: SUMMARISE_REAL_HF_CACHE=~/.cache/huggingface/hub pytest -m real_models
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from summarise.models import ModelSpec, load_manifest, resolve_model
+from summarise.summarise import Summariser, summary_settings
+from summarise.translate import Translator, translation_settings
+
+pytestmark = pytest.mark.real_models
+
+REAL_CACHE = os.environ.get("SUMMARISE_REAL_HF_CACHE", "")
+
+
+def real_model(role: str, monkeypatch: pytest.MonkeyPatch) -> ModelSpec:
+    if not REAL_CACHE:
+        pytest.skip("set SUMMARISE_REAL_HF_CACHE to a Hugging Face cache holding the real models")
+    monkeypatch.setenv("HF_HUB_CACHE", str(Path(REAL_CACHE).expanduser()))
+    spec = load_manifest()[role]
+    try:
+        resolve_model(spec, f"--{role}", download=False)
+    except Exception as error:
+        pytest.skip(f"{spec.name} is not in {REAL_CACHE}: {error}")
+    return spec
+
+
+def test_opus_mt_translates_german_news_into_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    resolved = resolve_model(real_model("translator", monkeypatch), "--translator", download=False)
+    translator = Translator(resolved, translation_settings(resolved, None), "cpu")
+    english = translator.translate(["Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."])[0]
+    assert "Russian" in english and "president" in english.lower() and "soldiers" in english
+
+
+def test_distilbart_summarises_into_a_shorter_english_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    resolved = resolve_model(real_model("summariser", monkeypatch), "--summariser", download=False)
+    summariser = Summariser(resolved, summary_settings(resolved, None), "cpu")
+    text = (
+        "Russian President Vladimir Putin thanked North Korean soldiers who helped Moscow's forces "
+        "defend the Kursk region. Putin made the statement during a meeting with North Korean leader "
+        "Kim Jong-un in China on Wednesday. The two leaders held bilateral talks in Beijing. "
+    ) * 4
+    summary = summariser.summarise([text])
+    assert "Putin" in summary.text and len(summary.text) < len(text)
