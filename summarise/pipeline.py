@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from .cache import Cache, cache_dir, cache_key
-from .clean import clean_paragraphs
+from .clean import CleanText, clean_paragraphs
 from .errors import ConfigError, InputError, OutputError, SummariseError
 from .models import ModelSpec, ResolvedModel, resolve_device, resolve_model, set_threads
 from .read import Article, InputFile, discover_inputs, read_article
@@ -30,7 +30,7 @@ from .render import (
     with_suffix_added,
     write_atomic,
 )
-from .segment import Segment, segment_paragraphs
+from .segment import segment_paragraphs
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, assemble_paragraphs, translation_settings
 
@@ -167,7 +167,6 @@ class _Job:
     summary_key: str | None
     translation: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
-    segments: list[Segment] = field(default_factory=list)
     cached: bool = False
 
 
@@ -175,7 +174,7 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
     """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`."""
     progress = progress or _NoProgress()
     report = RunReport()
-    inputs, problems = discover_inputs(paths)
+    inputs, problems = discover_inputs(paths, exclude=options.out_dir)
     report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
     if not inputs:
         if not problems:
@@ -258,36 +257,21 @@ def _lookup(article: Article, models: RunModels, cache: Cache) -> _Job:
 def _process_wave(
     wave: list[_Job], models: RunModels, cache: Cache, report: RunReport, finish: Any, progress: Progress
 ) -> None:
-    untranslated = [job for job in wave if job.translation is None]
-    if untranslated:
-        translator = models.translator()
-        for job in untranslated:
-            cleaned = clean_paragraphs(job.article.paragraphs)
-            segmentation = segment_paragraphs(
-                cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
-            )
-            job.segments = segmentation.segments
-            job.translation = {
-                "source_paragraphs": cleaned.paragraphs,
-                "sentences": segmentation.sentences,
-                "removed": [vars(line) for line in cleaned.removed],
-            }
-        texts = [segment.text for job in untranslated for segment in job.segments]
-        targets = iter(translator.translate(texts))
-        for job in untranslated:
-            assert job.translation is not None
-            job_targets = [next(targets) for _ in job.segments]
-            job.translation["segments"] = [
-                {"paragraph": s.paragraph, "sentence": s.sentence, "source": s.text, "target": t}
-                for s, t in zip(job.segments, job_targets, strict=True)
-            ]
-            job.translation["paragraphs"] = assemble_paragraphs(
-                job.segments, job_targets, len(job.translation["source_paragraphs"])
-            )
-            cache.put("translation", job.translation_key, job.translation)
+    translatable: list[tuple[_Job, CleanText]] = []
     for job in wave:
+        if job.translation is None:
+            cleaned = clean_paragraphs(job.article.paragraphs)
+            if cleaned.paragraphs:
+                translatable.append((job, cleaned))
+            else:
+                report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
+                progress.advance()
+    if translatable:
+        _translate(translatable, models, cache)
+    for job in wave:
+        if job.translation is None:
+            continue  # failed above
         if job.summary_key is not None and job.summary is None:
-            assert job.translation is not None
             try:
                 summary = models.summariser().summarise([s["target"] for s in job.translation["segments"]])
             except SummariseError as error:
@@ -298,6 +282,31 @@ def _process_wave(
             cache.put("summary", job.summary_key, job.summary)
         finish(job)
         progress.advance()
+
+
+def _translate(jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cache) -> None:
+    """Segment every article, translate all segments together, then rebuild each article."""
+    translator = models.translator()
+    segmented = []
+    for job, cleaned in jobs:
+        segmentation = segment_paragraphs(
+            cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
+        )
+        segmented.append((job, cleaned, segmentation))
+    targets = iter(translator.translate([s.text for _, _, seg in segmented for s in seg.segments]))
+    for job, cleaned, segmentation in segmented:
+        job_targets = [next(targets) for _ in segmentation.segments]
+        job.translation = {
+            "source_paragraphs": cleaned.paragraphs,
+            "sentences": segmentation.sentences,
+            "removed": [vars(line) for line in cleaned.removed],
+            "segments": [
+                {"paragraph": s.paragraph, "sentence": s.sentence, "source": s.text, "target": t}
+                for s, t in zip(segmentation.segments, job_targets, strict=True)
+            ],
+            "paragraphs": assemble_paragraphs(segmentation.segments, job_targets, len(cleaned.paragraphs)),
+        }
+        cache.put("translation", job.translation_key, job.translation)
 
 
 def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 from collections.abc import Iterable
@@ -12,8 +11,6 @@ from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 from .errors import InputError
-
-log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 
@@ -41,12 +38,15 @@ class Article:
     warnings: list[str] = field(default_factory=list)
 
 
-def discover_inputs(paths: Iterable[Path]) -> tuple[list[InputFile], list[InputError]]:
+def discover_inputs(
+    paths: Iterable[Path], exclude: Path | None = None
+) -> tuple[list[InputFile], list[InputError]]:
     """Expand files and folders (recursively) into article files, in a stable order.
 
     Output paths mirror each file's path relative to the common folder of the arguments, so two
-    `a.txt` in different subfolders never collide. Problems with the arguments themselves are
-    returned, not raised, so the rest of the run can go on.
+    `a.txt` in different subfolders never collide. Hidden files and folders are skipped, and so is
+    `exclude` (the output folder: a run must not brief its own briefs). Problems with the arguments
+    themselves are returned, not raised, so the rest of the run can go on.
     """
     found: list[Path] = []
     problems: list[InputError] = []
@@ -54,7 +54,7 @@ def discover_inputs(paths: Iterable[Path]) -> tuple[list[InputFile], list[InputE
     for given in paths:
         if given.is_dir():
             roots.append(given.absolute())
-            found.extend(_walk(given))
+            found.extend(_walk(given, exclude.absolute() if exclude else None))
         elif given.is_file():
             roots.append(given.absolute().parent)
             if given.suffix.lower() in SUPPORTED_SUFFIXES:
@@ -79,14 +79,17 @@ def discover_inputs(paths: Iterable[Path]) -> tuple[list[InputFile], list[InputE
     return sorted(inputs.values(), key=lambda f: str(f.relative)), problems
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, exclude: Path | None) -> list[Path]:
     # Symlinked folders are not followed: a link loop must not hang the run.
     files = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (here / d).absolute() != exclude
+        )
         for name in sorted(filenames):
-            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                files.append(Path(dirpath) / name)
+            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(here / name)
     return files
 
 
@@ -129,9 +132,7 @@ def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
             text = _check_text(data.decode(encoding), path)
         except UnicodeDecodeError:
             continue
-        warning = f"not valid UTF-8; decoded as {encoding}"
-        log.warning("%s: %s", path, warning)
-        return text, encoding, [warning]
+        return text, encoding, [f"not valid UTF-8; decoded as {encoding}"]
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 

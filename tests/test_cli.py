@@ -128,15 +128,23 @@ def test_bad_files_are_named_the_rest_are_written_and_the_exit_code_is_1(
     (inbox / "sub" / "good.txt").write_text("Der Vertrag trat im Dezember in Kraft.", encoding="utf-8")
     (inbox / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
     (inbox / "empty.md").write_text("", encoding="utf-8")
-    out = tmp_path / "briefs"
-    result = runner.invoke(app, brief_args(inbox, out, tiny_marian, tiny_bart))
-    assert result.exit_code == 1
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 2
-    assert any("photo.txt" in line and "binary" in line for line in errors)
-    assert any("empty.md" in line and "empty" in line for line in errors)
-    assert (out / "good.md").is_file() and (out / "sub" / "good.md").is_file()
-    assert "Traceback" not in result.output
+    (inbox / "invisible.txt").write_text("\u200b\u200b\n\u00ad", encoding="utf-8")
+    (inbox / ".hidden.txt").write_text("Versteckt.", encoding="utf-8")
+    out = inbox / "briefs"  # inside the input folder: its briefs must never be briefed in turn
+    for _ in range(2):
+        result = runner.invoke(app, brief_args(inbox, out, tiny_marian, tiny_bart))
+        assert result.exit_code == 1
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 3, result.output
+        assert any("photo.txt" in line and "binary" in line for line in errors)
+        assert any("empty.md" in line and "empty" in line for line in errors)
+        assert any("invisible.txt" in line and "no text" in line for line in errors)
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*.md")) == [
+            "digest.md",
+            "good.md",
+            "sub/good.md",
+        ]
+        assert "Traceback" not in result.output
 
 
 def test_no_articles_is_a_usage_error(tmp_path: Path, tiny_marian: Path, tiny_bart: Path) -> None:
