@@ -197,3 +197,55 @@ def test_console_script_briefs_a_folder(
     assert "5 briefs written" in result.stderr
     stats = run_console_script("cache", "stats", cwd=tmp_path)
     assert "translation entries: 5" in stats.stdout and "summary entries: 5" in stats.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--translator", "./no-such-model"], "not a model folder"),
+        (["--device", "tpu"], "Invalid value"),
+        (["--beams", "0"], "Invalid value"),
+    ],
+)
+def test_configuration_errors_exit_2_without_traceback(
+    seeds_copy: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["brief", str(seeds_copy), "-o", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_output_path_that_is_a_file_is_an_error(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, brief_args(seeds_copy, blocker, tiny_marian, tiny_bart))
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and str(blocker) in result.stderr
+
+
+def test_models_pull_offline_fails_in_one_line() -> None:
+    result = runner.invoke(app, ["models", "pull"])
+    assert result.exit_code == 2
+    assert "Helsinki-NLP/opus-mt-de-en" in result.stderr and "HF_HUB_OFFLINE" in result.stderr
+
+
+def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_marian: Path) -> None:
+    runner.invoke(
+        app,
+        [
+            "translate",
+            str(seeds_copy),
+            "-o",
+            str(tmp_path / "en"),
+            "--translator",
+            str(tiny_marian),
+            "--beams",
+            "1",
+        ],
+    )
+    assert "translation entries: 5" in runner.invoke(app, ["cache", "stats"]).stdout
+    assert "removed 5 entries" in runner.invoke(app, ["cache", "clear"]).stdout
+    assert "translation entries: 0" in runner.invoke(app, ["cache", "stats"]).stdout
