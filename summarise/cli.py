@@ -73,6 +73,21 @@ SummariserRevision = Annotated[
 ]
 
 
+class EngineChoice(StrEnum):
+    auto = "auto"
+    ct2 = "ct2"
+    torch = "torch"
+
+
+Engine = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers); auto = ct2.",
+    ),
+]
+
+
 class DeviceChoice(StrEnum):
     auto = "auto"
     cpu = "cpu"
@@ -85,7 +100,7 @@ Device = Annotated[
 Threads = Annotated[
     int | None,
     typer.Option(
-        "--threads", min=1, help="CPU threads for the models. (default: all cores)", show_default=False
+        "--threads", min=1, help="CPU threads for the models. (default: physical cores)", show_default=False
     ),
 ]
 Beams = Annotated[
@@ -132,6 +147,7 @@ def brief(
     translator_revision: TranslatorRevision = None,
     summariser: Summariser = None,
     summariser_revision: SummariserRevision = None,
+    engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
     beams: Beams = None,
@@ -148,6 +164,7 @@ def brief(
         summariser,
         summariser_revision,
         True,
+        engine,
         device,
         threads,
         beams,
@@ -163,6 +180,7 @@ def translate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("translations"),
     translator: Translator = None,
     translator_revision: TranslatorRevision = None,
+    engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
     beams: Beams = None,
@@ -179,6 +197,7 @@ def translate(
         None,
         None,
         False,
+        engine,
         device,
         threads,
         beams,
@@ -196,6 +215,7 @@ def _run(
     summariser: str | None,
     summariser_revision: str | None,
     with_summary: bool,
+    engine: EngineChoice,
     device: DeviceChoice,
     threads: int | None,
     beams: int | None,
@@ -214,8 +234,9 @@ def _run(
             summariser=_spec(manifest["summariser"], summariser, summariser_revision)
             if with_summary
             else None,
+            engine=engine.value,
             device=device.value,
-            threads=threads or _default_threads(),
+            threads=threads,
             beams=beams,
             cache_dir=cache_dir,
         )
@@ -310,10 +331,6 @@ def _spec(configured: Any, name: str | None, revision: str | None) -> Any:
             configured.role, configured.name, revision or configured.revision, configured.licence
         )
     return ModelSpec(configured.role, name, revision or "main")
-
-
-def _default_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _progress(quiet: bool) -> Any:

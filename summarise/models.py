@@ -231,27 +231,6 @@ def generation_defaults(model: ResolvedModel) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- loading (torch)
 
 
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"--device must be cpu, cuda or auto, not {device!r}")
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: torch sees no CUDA GPU on this machine")
-    return device
-
-
-def set_threads(threads: int) -> None:
-    import torch
-
-    if threads < 1:
-        raise ConfigError(f"--threads must be at least 1, not {threads}")
-    torch.set_num_threads(threads)
-
-
 def load_seq2seq(model: ResolvedModel, device: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a seq2seq model and its tokenizer from a resolved folder; never runs remote code."""
     import torch

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 from .cache import Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
+from .engines import choose_engine, load_engine, physical_cores
 from .errors import ConfigError, InputError, OutputError, SummariseError
-from .models import ModelSpec, ResolvedModel, resolve_device, resolve_model, set_threads
+from .models import ModelSpec, ResolvedModel, resolve_model
 from .read import Article, InputFile, discover_inputs, read_article
 from .render import (
     output_stems,
@@ -33,6 +34,8 @@ from .render import (
 from .segment import segment_paragraphs
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, assemble_paragraphs, translation_settings
+
+CONVERTED_MODELS = "ct2"  # folder under the cache folder for models converted to CTranslate2
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,13 @@ class RunOptions:
     translator: ModelSpec
     summariser: ModelSpec | None  # None: translate only
     device: str = "auto"
-    threads: int | None = None
+    threads: int | None = None  # default: physical cores
     beams: int | None = None
     cache_dir: Path | None = None
+    engine: str = "auto"
+    # Benchmarks only (random weights never stop): fixed output lengths, see TranslationSettings.
+    fixed_output_ratio: float | None = None
+    fixed_summary_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,46 +101,58 @@ class RunReport:
 class RunModels:
     """The run's models: resolved up front (cheap, no torch), loaded only when first needed."""
 
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(self, options: RunOptions, converted_root: Path) -> None:
         self.options = options
+        self.converted_root = converted_root
+        self.engine = choose_engine(options.engine)
         self.translator_ref = resolve_model(options.translator, "--translator")
-        self.translation: TranslationSettings = translation_settings(self.translator_ref, options.beams)
+        self.translation: TranslationSettings = translation_settings(
+            self.translator_ref, self.engine, options.beams, options.fixed_output_ratio
+        )
         self.summariser_ref: ResolvedModel | None = None
         self.summary: SummarySettings | None = None
         if options.summariser is not None:
             self.summariser_ref = resolve_model(options.summariser, "--summariser")
-            self.summary = summary_settings(self.summariser_ref, options.beams)
+            self.summary = summary_settings(
+                self.summariser_ref, self.engine, options.beams, options.fixed_summary_tokens
+            )
         self.loaded: list[str] = []
         self._translator: Translator | None = None
         self._summariser: Summariser | None = None
-        self._device: str | None = None
 
-    def _prepare_device(self) -> str:
-        if self._device is None:
-            self._device = resolve_device(self.options.device)
-            if self.options.threads:
-                set_threads(self.options.threads)
-        return self._device
+    def _load(self, model: ResolvedModel, role: str) -> Any:
+        log.info("loading %s %s (%s)", role, model.name, self.engine)
+        engine = load_engine(
+            model,
+            self.engine,
+            self.options.device,
+            self.options.threads or physical_cores(),
+            self.converted_root,
+        )
+        self.loaded.append(role)
+        return engine
 
     def translator(self) -> Translator:
         if self._translator is None:
-            log.info("loading translator %s", self.translator_ref.name)
-            self._translator = Translator(self.translator_ref, self.translation, self._prepare_device())
-            self.loaded.append("translator")
+            self._translator = Translator(self._load(self.translator_ref, "translator"), self.translation)
         return self._translator
 
     def summariser(self) -> Summariser:
         if self._summariser is None:
             assert self.summariser_ref is not None and self.summary is not None
-            log.info("loading summariser %s", self.summariser_ref.name)
-            self._summariser = Summariser(self.summariser_ref, self.summary, self._prepare_device())
-            self.loaded.append("summariser")
+            self._summariser = Summariser(self._load(self.summariser_ref, "summariser"), self.summary)
         return self._summariser
 
-    def describe(self) -> dict[str, dict[str, str]]:
+    def describe(self, engines: dict[str, str]) -> dict[str, dict[str, str]]:
+        """The models of a result, with the engine that produced each part of it."""
         refs = {"translator": self.translator_ref, "summariser": self.summariser_ref}
         return {
-            role: {"id": ref.name, "revision": ref.revision, "source": ref.source}
+            role: {
+                "id": ref.name,
+                "revision": ref.revision,
+                "source": ref.source,
+                "engine": engines.get(role, ""),
+            }
             for role, ref in refs.items()
             if ref is not None
         }
@@ -181,8 +200,9 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
             raise ConfigError("no .txt or .md files found in " + ", ".join(str(p) for p in paths))
         return report
     _prepare_output_folder(options.out_dir)
-    models = RunModels(options)
-    cache = Cache(cache_dir(options.cache_dir))
+    cache_folder = cache_dir(options.cache_dir)
+    models = RunModels(options, cache_folder / CONVERTED_MODELS)
+    cache = Cache(cache_folder)
     stems = output_stems(inputs, reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     digest_entries: list[tuple[dict[str, Any], PurePosixPath]] = []
@@ -278,7 +298,12 @@ def _process_wave(
                 report.failures.append(ArticleFailure(job.article.source.path, str(error)))
                 progress.advance()
                 continue
-            job.summary = {"text": summary.text, "chunks": summary.chunks, "rounds": summary.rounds}
+            job.summary = {
+                "text": summary.text,
+                "chunks": summary.chunks,
+                "rounds": summary.rounds,
+                "engine": models.summariser().engine.description,
+            }
             cache.put("summary", job.summary_key, job.summary)
         finish(job)
         progress.advance()
@@ -297,6 +322,7 @@ def _translate(jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cac
     for job, cleaned, segmentation in segmented:
         job_targets = [next(targets) for _ in segmentation.segments]
         job.translation = {
+            "engine": translator.engine.description,
             "source_paragraphs": cleaned.paragraphs,
             "sentences": segmentation.sentences,
             "removed": [vars(line) for line in cleaned.removed],
@@ -321,7 +347,9 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
             "encoding": article.encoding,
             "warnings": article.warnings,
         },
-        "models": models.describe(),
+        "models": models.describe(
+            {"translator": translation["engine"], "summariser": (job.summary or {}).get("engine", "")}
+        ),
         "settings": {"translation": models.translation.signature()},
         "title": _title(article, translation),
     }

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .engines import Decoding, Engine
 from .errors import SummariseError
-from .models import ResolvedModel, generation_defaults, load_seq2seq, model_max_positions
+from .models import ResolvedModel, generation_defaults, model_max_positions
 from .segment import fit_to_budget
 
 _MAX_ROUNDS = 8
@@ -21,27 +22,35 @@ _MAX_ROUNDS = 8
 class SummarySettings:
     """Everything that changes a summary's output; part of every cache key."""
 
+    engine: str
     beams: int
-    min_length: int
-    max_length: int
+    min_new_tokens: int
+    max_new_tokens: int
     length_penalty: float
     no_repeat_ngram_size: int
     window: int
+    # Benchmarks only: random weights never stop, so the summary is made exactly this long.
+    fixed_output_tokens: int | None = None
 
     def signature(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def summary_settings(model: ResolvedModel, beams: int | None) -> SummarySettings:
+def summary_settings(
+    model: ResolvedModel, engine: str, beams: int | None, fixed_output_tokens: int | None = None
+) -> SummarySettings:
     """Settings for a resolved model, read from its JSON files: no torch, no weights."""
     defaults = generation_defaults(model)
+    # The published min_length/max_length count the decoder start token; new tokens do not.
     return SummarySettings(
+        engine=engine,
         beams=beams or int(defaults.get("num_beams") or 1),
-        min_length=int(defaults.get("min_length") or 0),
-        max_length=int(defaults.get("max_length") or 142),
+        min_new_tokens=max(0, int(defaults.get("min_length") or 0) - 1),
+        max_new_tokens=max(1, int(defaults.get("max_length") or 142) - 1),
         length_penalty=float(defaults.get("length_penalty") or 1.0),
         no_repeat_ngram_size=int(defaults.get("no_repeat_ngram_size") or 0),
         window=model_max_positions(model),
+        fixed_output_tokens=fixed_output_tokens,
     )
 
 
@@ -53,13 +62,12 @@ class Summary:
 
 
 class Summariser:
-    """A loaded BART-style summariser (transformers + torch)."""
+    """Summaries over a loaded BART-style engine, whichever engine runs the model."""
 
-    def __init__(self, model: ResolvedModel, settings: SummarySettings, device: str) -> None:
-        self.model_ref = model
+    def __init__(self, engine: Engine, settings: SummarySettings) -> None:
+        self.engine = engine
+        self.tokenizer = engine.tokenizer
         self.settings = settings
-        self.model, self.tokenizer = load_seq2seq(model, device)
-        self.device = device
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
@@ -97,27 +105,20 @@ class Summariser:
         return chunks
 
     def _generate(self, chunks: list[str]) -> list[str]:
-        import torch
-
         settings = self.settings
         summaries = []
         # One chunk at a time: chunks are near the window, so batching gains little and costs memory.
         for chunk in chunks:
-            inputs = self.tokenizer(chunk, return_tensors="pt", truncation=False).to(self.device)
-            length = int(inputs["input_ids"].shape[1])
-            # A summary is never longer than its text, and short texts are not padded out.
-            max_length = max(8, min(settings.max_length, length))
-            min_length = min(settings.min_length, length // 2)
-            with torch.inference_mode():
-                output = self.model.generate(
-                    **inputs,
-                    num_beams=settings.beams,
-                    min_length=min_length,
-                    max_length=max_length,
-                    length_penalty=settings.length_penalty,
-                    no_repeat_ngram_size=settings.no_repeat_ngram_size,
-                    early_stopping=True,
-                    do_sample=False,
-                )
-            summaries.append(self.tokenizer.decode(output[0], skip_special_tokens=True).strip())
+            ids = self.tokenizer(chunk, add_special_tokens=True)["input_ids"]
+            if settings.fixed_output_tokens is not None:
+                max_new = min_new = settings.fixed_output_tokens
+            else:
+                # A summary is never longer than its text, and a short text is not padded out.
+                max_new = max(8, min(settings.max_new_tokens, len(ids)))
+                min_new = min(settings.min_new_tokens, len(ids) // 2)
+            decoding = Decoding(
+                settings.beams, max_new, min_new, settings.length_penalty, settings.no_repeat_ngram_size
+            )
+            output = self.engine.generate([ids], decoding)[0]
+            summaries.append(self.tokenizer.decode(output, skip_special_tokens=True).strip())
         return summaries

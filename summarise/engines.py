@@ -1,0 +1,208 @@
+"""Inference engines: the same seq2seq model run by CTranslate2 (fast, int8) or by transformers.
+
+Both engines take token ids from the model's own Hugging Face tokenizer and return generated ids,
+so tokenization is identical whichever runs the network. CTranslate2 needs the model converted
+once; the converted copy is kept under the cache folder, keyed by model revision and quantisation.
+
+torch, transformers and ctranslate2 are imported here only when an engine is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import ConfigError, ModelLoadError
+from .models import ResolvedModel, load_seq2seq, read_model_json
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("auto", "ct2", "torch")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How to generate one batch. Lengths count generated tokens, after the decoder start."""
+
+    beams: int
+    max_new_tokens: int
+    min_new_tokens: int = 0
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+
+class Engine(Protocol):
+    """A loaded seq2seq model: its tokenizer, and generation from token ids."""
+
+    description: str  # e.g. "ctranslate2 int8 on cpu", recorded in every result
+    tokenizer: Any
+
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
+        """Generated ids per input, without the decoder start token and padding."""
+        ...
+
+
+def choose_engine(requested: str) -> str:
+    """'auto' -> 'ct2' when CTranslate2 is installed, else 'torch' (checked without importing it)."""
+    if requested not in ENGINES:
+        raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {requested!r}")
+    if requested == "auto":
+        return "ct2" if importlib.util.find_spec("ctranslate2") else "torch"
+    return requested
+
+
+def physical_cores() -> int:
+    """Physical cores this process may use: hyper-threads share a core's arithmetic units."""
+    usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    cores: set[tuple[str, str]] = set()
+    for cpu in usable:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+        except OSError:
+            return len(usable)
+        cores.add((package, core))
+    return len(cores) or os.cpu_count() or 1
+
+
+def load_engine(
+    model: ResolvedModel,
+    engine: str,
+    device: str,
+    threads: int,
+    converted_root: Path,
+    quantization: str | None = None,
+) -> Engine:
+    """Build the chosen engine for a resolved model (`engine` is 'ct2' or 'torch')."""
+    if engine == "ct2":
+        return Ct2Engine(model, device, threads, converted_root, quantization)
+    return TorchEngine(model, device, threads)
+
+
+class TorchEngine:
+    """transformers + torch: the reference implementation, and the fallback."""
+
+    def __init__(self, model: ResolvedModel, device: str, threads: int) -> None:
+        import torch
+
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        elif device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("--device cuda: torch sees no CUDA GPU on this machine")
+        torch.set_num_threads(threads)
+        self.device = device
+        self.model, self.tokenizer = load_seq2seq(model, device)
+        self.description = f"transformers float32 on {device}"
+
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
+        import torch
+
+        inputs = self.tokenizer.pad(
+            {"input_ids": [list(ids) for ids in batch]}, padding=True, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs.to(self.device),
+                num_beams=decoding.beams,
+                max_new_tokens=decoding.max_new_tokens,
+                min_new_tokens=decoding.min_new_tokens,
+                length_penalty=decoding.length_penalty,
+                no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+                early_stopping=True,
+                do_sample=False,
+            )
+        # As CTranslate2 returns them: no decoder start, no padding, no end token.
+        ends = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
+        return [_strip_trailing([int(i) for i in row[1:]], ends) for row in output.tolist()]
+
+
+class Ct2Engine:
+    """CTranslate2: the model converted once (int8 on CPU, float16 on CUDA), then reused."""
+
+    def __init__(
+        self, model: ResolvedModel, device: str, threads: int, converted_root: Path, quantization: str | None
+    ) -> None:
+        import ctranslate2
+        from transformers import AutoTokenizer
+
+        if device == "auto":
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        elif device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            raise ConfigError("--device cuda: CTranslate2 sees no CUDA GPU on this machine")
+        quantization = quantization or ("int8" if device == "cpu" else "float16")
+        folder = convert_for_ct2(model, quantization, converted_root)
+        try:
+            self.translator = ctranslate2.Translator(
+                str(folder), device=device, compute_type=quantization, inter_threads=1, intra_threads=threads
+            )
+            self.tokenizer = AutoTokenizer.from_pretrained(model.path, trust_remote_code=False)
+        except (OSError, RuntimeError, ValueError) as error:
+            raise ModelLoadError(f"cannot load {model.name} in CTranslate2 from {folder}: {error}") from None
+        # transformers forces a BOS after the decoder start for BART (forced_bos_token_id); a
+        # target prefix does the same here.
+        forced_bos = read_model_json(model, "generation_config.json").get("forced_bos_token_id")
+        if forced_bos is None:
+            forced_bos = read_model_json(model, "config.json").get("forced_bos_token_id")
+        self.prefix = self.tokenizer.convert_ids_to_tokens([forced_bos]) if forced_bos is not None else None
+        self.description = f"ctranslate2 {quantization} on {device}"
+
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
+        sources = [self.tokenizer.convert_ids_to_tokens(list(ids)) for ids in batch]
+        results = self.translator.translate_batch(
+            sources,
+            target_prefix=[self.prefix] * len(sources) if self.prefix else None,
+            beam_size=decoding.beams,
+            length_penalty=decoding.length_penalty,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            min_decoding_length=decoding.min_new_tokens,
+            max_decoding_length=decoding.max_new_tokens,
+            max_input_length=0,  # never truncate: segments are already within the model's limit
+        )
+        return [self.tokenizer.convert_tokens_to_ids(result.hypotheses[0]) for result in results]
+
+
+def _strip_trailing(ids: list[int], tokens: set[int | None]) -> list[int]:
+    while ids and ids[-1] in tokens:
+        ids.pop()
+    return ids
+
+
+def converted_folder(model: ResolvedModel, quantization: str, root: Path) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "--", model.name.strip("/.~")) or "model"
+    return root / f"{slug}--{model.revision}--{quantization}"
+
+
+def convert_for_ct2(model: ResolvedModel, quantization: str, root: Path) -> Path:
+    """The model converted to CTranslate2, converting it first if this is the first use."""
+    folder = converted_folder(model, quantization, root)
+    if (folder / "model.bin").is_file():
+        return folder
+    from ctranslate2.converters import TransformersConverter
+
+    log.info("converting %s to CTranslate2 (%s), once", model.name, quantization)
+    root.mkdir(parents=True, exist_ok=True)
+    # Convert into a temporary folder and rename: a crash or a concurrent run never sees half a model.
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    try:
+        TransformersConverter(str(model.path)).convert(str(staging / "model"), quantization=quantization)
+        os.replace(staging / "model", folder)
+    except OSError:
+        if not (folder / "model.bin").is_file():  # another run may have won the race
+            raise
+    except Exception as error:
+        raise ModelLoadError(
+            f"cannot convert {model.name} for CTranslate2 ({type(error).__name__}: {error}); "
+            "use --engine torch"
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder

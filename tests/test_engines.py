@@ -1,0 +1,98 @@
+"""CTranslate2 and transformers run the same model to the same tokens; heavy imports stay lazy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import environment_for_subprocess
+
+from summarise.engines import Ct2Engine, Decoding, TorchEngine, converted_folder, physical_cores
+from summarise.models import ModelSpec, resolve_model
+
+SENTENCES = [
+    "Der russische Präsident hat den Soldaten gedankt.",
+    "Kim sagte voraus, dass die Zusammenarbeit zwischen Russland und Nordkorea wachsen würde.",
+    "Das Treffen dauerte zwei Stunden.",
+]
+
+
+@pytest.mark.parametrize(("fixture", "no_repeat"), [("tiny_marian", 0), ("tiny_bart", 0), ("tiny_bart", 3)])
+def test_ct2_float32_greedy_equals_transformers_greedy_token_for_token(
+    request: pytest.FixtureRequest, tmp_path: Path, fixture: str, no_repeat: int
+) -> None:
+    model = resolve_model(ModelSpec("m", str(request.getfixturevalue(fixture))), "--m")
+    reference = TorchEngine(model, "cpu", threads=2)
+    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="float32")
+    batch = reference.tokenizer(SENTENCES)["input_ids"]
+    decoding = Decoding(beams=1, max_new_tokens=24, no_repeat_ngram_size=no_repeat)
+    expected = reference.generate(batch, decoding)
+    got = ct2.generate(batch, decoding)
+    assert any(len(ids) > 5 for ids in expected)
+    for torch_ids, ct2_ids in zip(expected, got, strict=True):
+        if len(torch_ids) == decoding.max_new_tokens - 1:
+            # transformers forces </s> in the last position (forced_eos_token_id); CTranslate2 does not.
+            ct2_ids = ct2_ids[: len(torch_ids)]
+        assert ct2_ids == torch_ids
+
+
+def test_conversion_happens_once_per_revision_and_quantisation(tiny_marian: Path, tmp_path: Path) -> None:
+    model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
+    Ct2Engine(model, "cpu", 1, tmp_path, "int8")
+    folder = converted_folder(model, "int8", tmp_path)
+    converted_at = (folder / "model.bin").stat().st_mtime_ns
+    Ct2Engine(model, "cpu", 1, tmp_path, "int8")
+    assert (folder / "model.bin").stat().st_mtime_ns == converted_at
+    Ct2Engine(model, "cpu", 1, tmp_path, "float32")
+    assert sorted(p.name.rsplit("--", 1)[1] for p in tmp_path.iterdir()) == ["float32", "int8"]
+
+
+def test_physical_cores_is_a_positive_count() -> None:
+    assert 1 <= physical_cores() <= len(os.sched_getaffinity(0))
+
+
+HEAVY = ("torch", "transformers", "ctranslate2")
+
+
+def imports_of(*cli_args: str, cwd: Path) -> list[str]:
+    """Run the CLI in a fresh interpreter; return which heavy modules it imported."""
+    code = textwrap.dedent(f"""
+        import json
+        import sys
+        from summarise.cli import app
+        try:
+            app({list(cli_args)!r})
+        except SystemExit as done:
+            assert done.code in (0, None), done.code
+        print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=environment_for_subprocess(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    names: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return names
+
+
+def test_help_and_cache_stats_import_no_model_library(tmp_path: Path) -> None:
+    assert imports_of("--help", cwd=tmp_path) == []
+    assert imports_of("brief", "--help", cwd=tmp_path) == []
+    assert imports_of("cache", "stats", cwd=tmp_path) == []
+
+
+def test_a_fully_cached_rerun_imports_no_model_library(
+    seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    args = ["brief", str(seeds_copy), "-o", str(tmp_path / "out"), "--translator", str(tiny_marian)]
+    args += ["--summariser", str(tiny_bart), "--beams", "1", "-q"]
+    assert set(imports_of(*args, cwd=tmp_path)) == set(HEAVY)  # the first run does load them
+    assert imports_of(*args, cwd=tmp_path) == []
