@@ -22,6 +22,7 @@ from typing import Any
 FORMAT_VERSION = 1
 
 DB_NAME = "summarise.sqlite3"
+CONVERTED_MODELS = "ct2"  # folder beside the database for models converted to CTranslate2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (

@@ -296,7 +296,7 @@ def models_pull(
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDir = None) -> None:
     """Show where the cache is, what it holds and its size on disk."""
-    from .cache import Cache
+    from .cache import CONVERTED_MODELS, Cache
     from .cache import cache_dir as resolve_cache_dir
 
     stats = Cache(resolve_cache_dir(cache_dir)).stats()
@@ -304,6 +304,13 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     for kind in ("translation", "summary"):
         typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
     typer.echo(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
+    converted = stats.path.parent / CONVERTED_MODELS
+    if converted.is_dir():
+        folders = [p for p in converted.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())
+        typer.echo(
+            f"  models converted for CTranslate2: {len(folders)} ({size / 2**20:.0f} MiB) in {converted}"
+        )
 
 
 @cache_app.command("clear")

@@ -10,13 +10,14 @@ memory stays bounded and finished briefs are on disk as early as possible.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .cache import Cache, cache_dir, cache_key
+from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
 from .engines import choose_engine, load_engine, physical_cores
 from .errors import ConfigError, InputError, OutputError, SummariseError
@@ -34,8 +35,6 @@ from .render import (
 from .segment import segment_paragraphs
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, assemble_paragraphs, translation_settings
-
-CONVERTED_MODELS = "ct2"  # folder under the cache folder for models converted to CTranslate2
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +90,7 @@ class RunReport:
     articles: list[ArticleOutcome] = field(default_factory=list)
     failures: list[ArticleFailure] = field(default_factory=list)
     models_loaded: list[str] = field(default_factory=list)
+    load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
     digest: Path | None = None
 
     @property
@@ -117,30 +117,38 @@ class RunModels:
                 self.summariser_ref, self.engine, options.beams, options.fixed_summary_tokens
             )
         self.loaded: list[str] = []
+        self.load_seconds: dict[str, float] = {}
         self._translator: Translator | None = None
         self._summariser: Summariser | None = None
 
-    def _load(self, model: ResolvedModel, role: str) -> Any:
+    def _load(self, model: ResolvedModel, role: str, parallel_batches: bool) -> Any:
         log.info("loading %s %s (%s)", role, model.name, self.engine)
+        started = time.perf_counter()
         engine = load_engine(
             model,
             self.engine,
             self.options.device,
             self.options.threads or physical_cores(),
             self.converted_root,
+            parallel_batches=parallel_batches,
         )
         self.loaded.append(role)
+        self.load_seconds[role] = time.perf_counter() - started
         return engine
 
     def translator(self) -> Translator:
         if self._translator is None:
-            self._translator = Translator(self._load(self.translator_ref, "translator"), self.translation)
+            self._translator = Translator(
+                self._load(self.translator_ref, "translator", parallel_batches=True), self.translation
+            )
         return self._translator
 
     def summariser(self) -> Summariser:
         if self._summariser is None:
             assert self.summariser_ref is not None and self.summary is not None
-            self._summariser = Summariser(self._load(self.summariser_ref, "summariser"), self.summary)
+            self._summariser = Summariser(
+                self._load(self.summariser_ref, "summariser", parallel_batches=False), self.summary
+            )
         return self._summariser
 
     def describe(self, engines: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -247,6 +255,7 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
             _process_wave(wave, models, cache, report, finish, progress)
     finally:
         report.models_loaded = list(models.loaded)
+        report.load_seconds = dict(models.load_seconds)
         cache.close()
     if options.summariser is not None and digest_entries:
         report.digest = options.out_dir / DIGEST_NAME

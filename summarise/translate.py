@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -14,8 +14,10 @@ from .segment import Segment
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).
 DEFAULT_SEGMENT_TOKENS = 256
-# Source tokens per batch, padding included: bounds memory, and lets short segments batch widely.
-DEFAULT_BATCH_TOKENS = 4096
+# Source tokens per batch, padding included. Bounds memory; and since every sequence of a batch
+# decodes as long as its longest, bigger batches waste more on the shorter ones: on the seeds'
+# segments 4,096 decoded 75% more tokens than needed and 1,024 20%, and 1,024 ran 45% faster.
+DEFAULT_BATCH_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -71,27 +73,32 @@ class Translator:
         """Tokens the model sees for `text`, end-of-sequence included."""
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
-    def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[str]:
+    def translate(self, texts: Sequence[str]) -> list[str]:
         """Translate texts in length-sorted batches; returns translations in the input order.
 
-        Identical texts are translated once. `progress` is called with the number of texts done.
+        Identical texts are translated once.
         """
         unique = list(dict.fromkeys(texts))
         if not unique:
             return []
         encoded = self.tokenizer(unique, add_special_tokens=True)["input_ids"]
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
-        results: dict[str, str] = {}
-        for batch in batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens):
+        batches = batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens)
+        jobs = []
+        for batch in batches:
             new_tokens = self.settings.max_new_tokens(max(len(encoded[i]) for i in batch))
             fixed = self.settings.fixed_output_ratio is not None
-            decoding = Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0)
-            output = self.engine.generate([encoded[i] for i in batch], decoding)
+            jobs.append(
+                (
+                    [encoded[i] for i in batch],
+                    Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0),
+                )
+            )
+        results: dict[str, str] = {}
+        for batch, output in zip(batches, self.engine.generate_many(jobs), strict=True):
             decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True)
             for i, text in zip(batch, decoded, strict=True):
                 results[unique[i]] = text.strip()
-            if progress:
-                progress(len(batch))
         return [results[t] for t in texts]
 
 

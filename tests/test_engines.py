@@ -96,3 +96,22 @@ def test_a_fully_cached_rerun_imports_no_model_library(
     args += ["--summariser", str(tiny_bart), "--beams", "1", "-q"]
     assert set(imports_of(*args, cwd=tmp_path)) == set(HEAVY)  # the first run does load them
     assert imports_of(*args, cwd=tmp_path) == []
+
+
+def test_threads_reach_both_engines(tiny_marian: Path, tmp_path: Path) -> None:
+    import torch
+
+    from summarise.engines import load_engine
+
+    model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
+    translator = load_engine(model, "ct2", "cpu", 2, tmp_path, parallel_batches=True)
+    summariser = load_engine(model, "ct2", "cpu", 2, tmp_path, parallel_batches=False)
+    assert isinstance(translator, Ct2Engine) and isinstance(summariser, Ct2Engine)
+    assert translator.translator.num_translators == 2  # two batches side by side, one thread each
+    assert summariser.translator.num_translators == 1
+    before = torch.get_num_threads()
+    try:
+        TorchEngine(model, "cpu", threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
