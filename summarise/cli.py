@@ -19,6 +19,7 @@ import typer
 
 from . import __version__
 from .errors import SummariseError
+from .models import ModelSpec, load_manifest
 
 app = typer.Typer(
     help="German news articles in, English briefs out: summary, full translation and provenance.",
@@ -324,15 +325,12 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
     typer.echo(f"removed {removed} entries from {cache.path}")
 
 
-def _manifest() -> dict[str, Any]:
-    from .models import load_manifest
-
+def _manifest() -> dict[str, ModelSpec]:
     return load_manifest()
 
 
-def _spec(configured: Any, name: str | None, revision: str | None) -> Any:
-    from .models import ModelSpec
-
+def _spec(configured: ModelSpec, name: str | None, revision: str | None) -> ModelSpec:
+    """The model to use: the manifest's, unless an option names another (whose revision is main)."""
     if name is None:
         return ModelSpec(
             configured.role, configured.name, revision or configured.revision, configured.licence

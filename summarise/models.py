@@ -31,7 +31,6 @@ _SMALL_FILES = re.compile(
     r"^(config\.json|generation_config\.json|tokenizer(_config)?\.json|special_tokens_map\.json"
     r"|vocab\.json|merges\.txt|added_tokens\.json|source\.spm|target\.spm|.*\.model)$"
 )
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -189,10 +188,6 @@ def folder_fingerprint(folder: Path) -> str:
         else:
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
-
-
-def is_commit(revision: str) -> bool:
-    return bool(_COMMIT.match(revision))
 
 
 def _first_line(error: BaseException) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -284,7 +284,12 @@ def _lookup(article: Article, models: RunModels, cache: Cache) -> _Job:
 
 
 def _process_wave(
-    wave: list[_Job], models: RunModels, cache: Cache, report: RunReport, finish: Any, progress: Progress
+    wave: list[_Job],
+    models: RunModels,
+    cache: Cache,
+    report: RunReport,
+    finish: Callable[[_Job], None],
+    progress: Progress,
 ) -> None:
     translatable: list[tuple[_Job, CleanText]] = []
     for job in wave:

@@ -180,11 +180,20 @@ def test_offline_without_the_model_exits_2_with_one_line_and_no_traceback(
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-@pytest.mark.parametrize("command", ["--help", "brief --help", "models list", "cache stats"])
-def test_console_script_runs(command: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("--help", ["brief", "translate", "models", "cache"]),
+        ("brief --help", ["--translator", "--summariser", "--engine", "--out"]),
+        ("models list", ["Helsinki-NLP/opus-mt-de-en", "sshleifer/distilbart-cnn-12-6", "nothing here"]),
+        ("cache stats", ["translation entries: 0", "summary entries: 0"]),
+    ],
+)
+def test_console_script_answers(command: str, expected: list[str], tmp_path: Path) -> None:
     result = run_console_script(*command.split(), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
+    for text in expected:
+        assert text in result.stdout
 
 
 def test_console_script_briefs_a_folder(

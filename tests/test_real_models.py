@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from summarise.engines import load_engine
-from summarise.models import ModelSpec, load_manifest, resolve_model
+from summarise.models import load_manifest, resolve_model
 from summarise.summarise import Summariser, summary_settings
 from summarise.translate import Translator, translation_settings
 
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.real_models
 REAL_CACHE = os.environ.get("SUMMARISE_REAL_HF_CACHE", "")
 
 
-def real_model(role: str, monkeypatch: pytest.MonkeyPatch) -> ModelSpec:
+def real_model(role: str, engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Any, Any]:
+    """The real model of `role` on `engine`, and its resolved folder; skips where it is absent."""
     if not REAL_CACHE:
         pytest.skip("set SUMMARISE_REAL_HF_CACHE to a Hugging Face cache holding the real models")
     monkeypatch.setenv("HF_HUB_CACHE", str(Path(REAL_CACHE).expanduser()))
@@ -29,17 +31,16 @@ def real_model(role: str, monkeypatch: pytest.MonkeyPatch) -> ModelSpec:
         resolve_model(spec, f"--{role}", download=False)
     except Exception as error:
         pytest.skip(f"{spec.name} is not in {REAL_CACHE}: {error}")
-    return spec
+    resolved = resolve_model(spec, f"--{role}", download=False)
+    return load_engine(resolved, engine, "cpu", 2, tmp_path), resolved
 
 
 @pytest.mark.parametrize("engine", ["ct2", "torch"])
 def test_opus_mt_translates_german_news_into_english(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
 ) -> None:
-    resolved = resolve_model(real_model("translator", monkeypatch), "--translator", download=False)
-    translator = Translator(
-        load_engine(resolved, engine, "cpu", 2, tmp_path), translation_settings(resolved, engine, None)
-    )
+    loaded, resolved = real_model("translator", engine, monkeypatch, tmp_path)
+    translator = Translator(loaded, translation_settings(resolved, engine, None))
     english = translator.translate(["Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."])[0]
     assert "Russian" in english and "president" in english.lower() and "soldiers" in english
 
@@ -48,10 +49,8 @@ def test_opus_mt_translates_german_news_into_english(
 def test_distilbart_summarises_into_a_shorter_english_text(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
 ) -> None:
-    resolved = resolve_model(real_model("summariser", monkeypatch), "--summariser", download=False)
-    summariser = Summariser(
-        load_engine(resolved, engine, "cpu", 2, tmp_path), summary_settings(resolved, engine, None)
-    )
+    loaded, resolved = real_model("summariser", engine, monkeypatch, tmp_path)
+    summariser = Summariser(loaded, summary_settings(resolved, engine, None))
     text = (
         "Russian President Vladimir Putin thanked North Korean soldiers who helped Moscow's forces "
         "defend the Kursk region. Putin made the statement during a meeting with North Korean leader "
