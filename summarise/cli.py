@@ -247,6 +247,13 @@ def _run(
         _fail(str(error))
     for failure in report.failures:
         typer.echo(f"error: {failure.path}: {failure.reason}", err=True)
+    if report.interrupted:
+        typer.echo(
+            f"interrupted: {len(report.articles)} articles done and written to {out}; "
+            "run the same command again to do the rest",
+            err=True,
+        )
+        raise typer.Exit(report.exit_code)
     if not quiet:
         cached = sum(1 for a in report.articles if a.cached)
         kind = "briefs" if with_summary else "translations"

@@ -92,9 +92,12 @@ class RunReport:
     models_loaded: list[str] = field(default_factory=list)
     load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
     digest: Path | None = None
+    interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130  # as a shell reports a process stopped by SIGINT
         return 1 if self.failures else 0
 
 
@@ -253,6 +256,10 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
                 wave, wave_characters = [], 0
         if wave:
             _process_wave(wave, models, cache, report, finish, progress)
+    except KeyboardInterrupt:
+        # Every brief and cache entry already written is whole (atomic writes, one transaction
+        # each); the article being worked on is simply not written, and the next run does it.
+        report.interrupted = True
     finally:
         report.models_loaded = list(models.loaded)
         report.load_seconds = dict(models.load_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -100,6 +101,9 @@ def read_article(source: InputFile) -> Article:
     except IsADirectoryError:
         raise InputError(source.path, "is a folder, not a file") from None
     except OSError as error:
+        if source.path.is_symlink():
+            reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
+            raise InputError(source.path, reason) from None
         raise InputError(source.path, f"cannot read: {error.strerror or error}") from None
     text, encoding, warnings = decode(data, source.path)
     paragraphs = split_paragraphs(text)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import environment_for_subprocess
+from conftest import SEEDS, environment_for_subprocess
 from typer.testing import CliRunner
 
 from summarise.cli import app
@@ -258,3 +259,36 @@ def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_ma
     assert "translation entries: 5" in runner.invoke(app, ["cache", "stats"]).stdout
     assert "removed 5 entries" in runner.invoke(app, ["cache", "clear"]).stdout
     assert "translation entries: 0" in runner.invoke(app, ["cache", "stats"]).stdout
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> None:
+    import signal
+    import time
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(40):  # enough work that the run is still going when interrupted
+        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
+        (inbox / f"{i:02}.txt").write_text(f"Artikel {i}.\n{text}", encoding="utf-8")
+    out = tmp_path / "out"
+    script = Path(sys.executable).with_name("summarise")
+    args = [str(script), *brief_args(inbox, out, copy_marian, tiny_bart)]
+    child = subprocess.Popen(args, env=environment_for_subprocess(), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(out.glob("*.json")) and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=240)
+    assert child.returncode == 130, stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    written = sorted(out.glob("*.json"))
+    assert 0 < len(written) < 40
+    for path in written:  # whole files only, each with its brief
+        assert json.loads(path.read_text(encoding="utf-8"))["coverage"]["translated"] > 0
+        assert path.with_suffix(".md").is_file()
+    assert not list(out.glob(".*.tmp"))
+    rerun = run_console_script(*brief_args(inbox, out, copy_marian, tiny_bart), cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    done = re.search(r"40 briefs written to .* \((\d+) from cache\)", rerun.stderr)
+    assert done and int(done.group(1)) >= len(written)  # nothing finished was redone

@@ -1,0 +1,76 @@
+"""A folder of hostile inputs beside good articles: each bad file is named once with its reason,
+every good file gets its brief, and the exit code is 1."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from summarise.cli import app
+
+GOOD = "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden über die Lage."
+
+
+def hostile_folder(root: Path) -> tuple[dict[str, str], list[str]]:
+    """Returns {bad file: expected reason} and the briefs expected for the good files."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("a.txt", "hallo")
+    files: dict[str, bytes] = {
+        "good.txt": GOOD.encode(),
+        "empty.txt": b"",
+        "blank.txt": b"  \n\t\n  ",
+        "image.txt": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+        "archive.txt": archive.getvalue(),
+        "utf16.txt": GOOD.encode("utf-16"),
+        "cp1252.txt": "Die Straße führt über die Brücke. Größere Schäden gab es nicht.".encode("cp1252"),
+        "latin1.txt": "Größere Schäden gab es nicht, sagte er \x81.".encode("latin-1"),
+        "crlf.txt": b"Erster Absatz.\r\nZweiter Absatz.\rDritter Absatz.",
+        "no-punctuation.txt": ("wort" * 5000).encode(),  # one 20,000-character "sentence"
+        "name with spaces.txt": GOOD.encode(),
+        "ünïcödé.txt": GOOD.encode(),
+        "-leading-dash.txt": GOOD.encode(),
+        "same-content.txt": GOOD.encode(),
+        "folder.txt/inner.txt": GOOD.encode(),
+        "a/same.txt": GOOD.encode(),
+        "b/same.txt": b"Der Vertrag trat im Dezember in Kraft.",
+    }
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    os.symlink("missing-target.txt", root / "broken.txt")
+    os.symlink("loop.txt", root / "loop.txt")
+    bad = {
+        "empty.txt": "empty file",
+        "blank.txt": "empty file",
+        "image.txt": "binary file",
+        "archive.txt": "binary file",
+        "broken.txt": "broken symbolic link",
+        "loop.txt": "symbolic link loop",
+    }
+    briefs = sorted(str(Path(name).with_suffix(".md")) for name in files if Path(name).name not in bad)
+    return bad, briefs
+
+
+def test_hostile_folder(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad, briefs = hostile_folder(inbox)
+    out = tmp_path / "out"
+    args = ["brief", str(inbox), "-o", str(out), "--translator", str(copy_marian)]
+    result = CliRunner().invoke(app, [*args, "--summariser", str(tiny_bart), "--beams", "1"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == len(bad), errors
+    for name, reason in bad.items():
+        assert any(line.startswith(f"error: {inbox / name}: {reason}") for line in errors), (name, errors)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.md") if p.name != "digest.md") == briefs
+    assert "not valid UTF-8; decoded as cp1252" in (out / "cp1252.md").read_text(encoding="utf-8")
+    assert "Straße" in (out / "cp1252.json").read_text(encoding="utf-8")
+    long_record = (out / "no-punctuation.json").read_text(encoding="utf-8")
+    assert long_record.count('"source": "wortwort') > 1  # split inside the word, nothing dropped
