@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,10 +88,31 @@ class Cache:
         return json.loads(row[0]) if row else None
 
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        self.put_many(kind, {key: value})
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The entries found among `keys` (missing keys are absent from the result)."""
+        keys = list(keys)
+        if not keys or not self.path.exists():
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        db = self._connect()
+        for start in range(0, len(keys), 500):  # SQLite limits the parameters of one statement
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, value in db.execute(
+                f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
+            ):
+                found[key] = json.loads(value)
+        return found
+
+    def put_many(self, kind: str, values: dict[str, dict[str, Any]]) -> None:
+        """Store entries in one transaction: all of them or, after a crash, none."""
+        now = datetime.now(UTC).isoformat()
         with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO entries (kind, key, value, created_at) VALUES (?, ?, ?, ?)",
-                (kind, key, json.dumps(value, ensure_ascii=False), datetime.now(UTC).isoformat()),
+                [(kind, key, json.dumps(value, ensure_ascii=False), now) for key, value in values.items()],
             )
 
     @contextmanager

@@ -309,7 +309,7 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
 
     stats = Cache(resolve_cache_dir(cache_dir)).stats()
     typer.echo(f"cache: {stats.path}")
-    for kind in ("translation", "summary"):
+    for kind in ("translation", "summary", "segment"):
         typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
     typer.echo(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
     converted = stats.path.parent / CONVERTED_MODELS

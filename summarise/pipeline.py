@@ -93,6 +93,8 @@ class RunReport:
     load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
     digest: Path | None = None
     interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
+    segments_translated: int = 0  # by the model, this run
+    segments_remembered: int = 0  # from the translation memory, this run
 
     @property
     def exit_code(self) -> int:
@@ -172,6 +174,16 @@ class RunModels:
         return cache_key(
             kind="translation",
             sha256=sha256,
+            model=self.translator_ref.name,
+            revision=self.translator_ref.revision,
+            settings=self.translation.signature(),
+        )
+
+    def segment_key(self, source: str) -> str:
+        """Translation memory: one German segment, translated once per model and settings."""
+        return cache_key(
+            kind="segment",
+            source=" ".join(source.split()),
             model=self.translator_ref.name,
             revision=self.translator_ref.revision,
             settings=self.translation.signature(),
@@ -308,7 +320,7 @@ def _process_wave(
                 report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
                 progress.advance()
     if translatable:
-        _translate(translatable, models, cache)
+        _translate(translatable, models, cache, report)
     for job in wave:
         if job.translation is None:
             continue  # failed above
@@ -330,7 +342,9 @@ def _process_wave(
         progress.advance()
 
 
-def _translate(jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cache) -> None:
+def _translate(
+    jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cache, report: RunReport
+) -> None:
     """Segment every article, translate all segments together, then rebuild each article."""
     translator = models.translator()
     segmented = []
@@ -339,9 +353,21 @@ def _translate(jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cac
             cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
         )
         segmented.append((job, cleaned, segmentation))
-    targets = iter(translator.translate([s.text for _, _, seg in segmented for s in seg.segments]))
+    # Segments translated before (an edited article's unchanged sentences, agency boilerplate
+    # repeated across articles) come from the translation memory; only the rest reach the model.
+    texts = list(dict.fromkeys(s.text for _, _, seg in segmented for s in seg.segments))
+    keys = {text: models.segment_key(text) for text in texts}
+    remembered = cache.get_many("segment", keys.values())
+    todo = [text for text in texts if keys[text] not in remembered]
+    translated = dict(zip(todo, translator.translate(todo), strict=True))
+    cache.put_many("segment", {keys[text]: {"target": translated[text]} for text in todo})
+    report.segments_translated += len(todo)
+    report.segments_remembered += len(texts) - len(todo)
     for job, cleaned, segmentation in segmented:
-        job_targets = [next(targets) for _ in segmentation.segments]
+        job_targets = [
+            translated[s.text] if s.text in translated else remembered[keys[s.text]]["target"]
+            for s in segmentation.segments
+        ]
         job.translation = {
             "engine": translator.engine.description,
             "source_paragraphs": cleaned.paragraphs,

@@ -243,22 +243,14 @@ def test_models_pull_offline_fails_in_one_line() -> None:
 
 
 def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_marian: Path) -> None:
-    runner.invoke(
-        app,
-        [
-            "translate",
-            str(seeds_copy),
-            "-o",
-            str(tmp_path / "en"),
-            "--translator",
-            str(tiny_marian),
-            "--beams",
-            "1",
-        ],
-    )
-    assert "translation entries: 5" in runner.invoke(app, ["cache", "stats"]).stdout
-    assert "removed 5 entries" in runner.invoke(app, ["cache", "clear"]).stdout
-    assert "translation entries: 0" in runner.invoke(app, ["cache", "stats"]).stdout
+    args = ["translate", str(seeds_copy), "-o", str(tmp_path / "en"), "--translator", str(tiny_marian)]
+    runner.invoke(app, [*args, "--beams", "1"])
+    before = runner.invoke(app, ["cache", "stats"]).stdout
+    segments = int(re.search(r"segment entries: (\d+)", before).group(1))  # type: ignore[union-attr]
+    assert "translation entries: 5" in before and segments > 5
+    assert f"removed {5 + segments} entries" in runner.invoke(app, ["cache", "clear"]).stdout
+    after = runner.invoke(app, ["cache", "stats"]).stdout
+    assert "translation entries: 0" in after and "segment entries: 0" in after
 
 
 def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> None:
@@ -292,3 +284,28 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, t
     assert rerun.returncode == 0, rerun.stderr
     done = re.search(r"40 briefs written to .* \((\d+) from cache\)", rerun.stderr)
     assert done and int(done.group(1)) >= len(written)  # nothing finished was redone
+
+
+def test_translation_memory_retranslates_only_changed_sentences(
+    seeds_copy: Path, tmp_path: Path, copy_marian: Path
+) -> None:
+    out = tmp_path / "en"
+    first = run([seeds_copy], options(out, copy_marian, None))
+    assert first.segments_translated > 50 and first.segments_remembered == 0
+
+    edited = seeds_copy / "003_7118c5d12a141062.txt"
+    text = edited.read_text(encoding="utf-8")
+    old = "Dabei wurde ein Vertrag zur umfassenden strategischen Partnerschaft unterzeichnet."
+    new = "Dabei wurde ein neuer Vertrag unterzeichnet."
+    assert old in text
+    edited.write_text(text.replace(old, new), encoding="utf-8")
+    (seeds_copy / "copy-of-000.txt").write_text(  # the same article again under another name
+        (seeds_copy / "000_8f56b1ec0a0c6f7f.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+
+    second = run([seeds_copy], options(out, copy_marian, None))
+    assert second.segments_translated == 1  # the edited sentence, nothing else
+    assert second.segments_remembered > 10
+    record = json.loads((out / "003_7118c5d12a141062.json").read_text(encoding="utf-8"))
+    assert new in [s["source"] for s in record["segments"]]
+    assert old not in record["translation"]
