@@ -118,13 +118,15 @@ class Cache:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("BEGIN IMMEDIATE")
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # Also on Ctrl-C, wherever it lands: never leave a transaction open behind us.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     def stats(self) -> CacheStats:
         entries: dict[str, int] = {}

@@ -245,6 +245,9 @@ def _run(
             report = run(paths, options, progress)
     except SummariseError as error:
         _fail(str(error))
+    except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
+        typer.echo(f"interrupted: briefs already in {out} are whole; run the same command again", err=True)
+        raise typer.Exit(130) from None
     for failure in report.failures:
         typer.echo(f"error: {failure.path}: {failure.reason}", err=True)
     if report.interrupted:
@@ -306,11 +309,21 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     """Show where the cache is, what it holds and its size on disk."""
     from .cache import CONVERTED_MODELS, Cache
     from .cache import cache_dir as resolve_cache_dir
+    from .pipeline import LAST_RUN
 
-    stats = Cache(resolve_cache_dir(cache_dir)).stats()
+    cache = Cache(resolve_cache_dir(cache_dir))
+    stats = cache.stats()
     typer.echo(f"cache: {stats.path}")
     for kind in ("translation", "summary", "segment"):
         typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
+    if last := cache.get(*LAST_RUN):
+        segments = last["segments_translated"] + last["segments_remembered"]
+        typer.echo(
+            f"  last run ({last['finished']}): {last['articles_from_cache']} of {last['articles']} articles "
+            f"from the cache ({_share(last['articles_from_cache'], last['articles'])}), "
+            f"{last['segments_remembered']} of {segments} segments from the translation memory "
+            f"({_share(last['segments_remembered'], segments)})"
+        )
     typer.echo(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
     converted = stats.path.parent / CONVERTED_MODELS
     if converted.is_dir():
@@ -330,6 +343,10 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
     cache = Cache(resolve_cache_dir(cache_dir))
     removed = cache.clear()
     typer.echo(f"removed {removed} entries from {cache.path}")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "n/a"
 
 
 def _manifest() -> dict[str, ModelSpec]:

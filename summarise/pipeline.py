@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
 DIGEST_NAME = "digest.md"
+LAST_RUN = ("run", "last")  # cache entry with the figures of the latest run, for `cache stats`
 
 
 class Progress(Protocol):
@@ -275,11 +276,24 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
     finally:
         report.models_loaded = list(models.loaded)
         report.load_seconds = dict(models.load_seconds)
+        cache.put(LAST_RUN[0], LAST_RUN[1], _run_stats(report, created))
         cache.close()
     if options.summariser is not None and digest_entries:
         report.digest = options.out_dir / DIGEST_NAME
         write_atomic(report.digest, render_digest(digest_entries, created))
     return report
+
+
+def _run_stats(report: RunReport, finished: str) -> dict[str, Any]:
+    return {
+        "finished": finished,
+        "articles": len(report.articles),
+        "articles_from_cache": sum(1 for a in report.articles if a.cached),
+        "failed": len(report.failures),
+        "segments_translated": report.segments_translated,
+        "segments_remembered": report.segments_remembered,
+        "interrupted": report.interrupted,
+    }
 
 
 def _prepare_output_folder(folder: Path) -> None:

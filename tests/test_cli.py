@@ -207,6 +207,10 @@ def test_console_script_briefs_a_folder(
     assert "5 briefs written" in result.stderr
     stats = run_console_script("cache", "stats", cwd=tmp_path)
     assert "translation entries: 5" in stats.stdout and "summary entries: 5" in stats.stdout
+    assert "0 of 5 articles from the cache (0%), 0 of " in stats.stdout
+    run_console_script(*brief_args(seeds_copy, out, tiny_marian, tiny_bart), cwd=tmp_path)
+    stats = run_console_script("cache", "stats", cwd=tmp_path)
+    assert "5 of 5 articles from the cache (100%), 0 of 0 segments" in stats.stdout
 
 
 @pytest.mark.parametrize(
@@ -248,7 +252,8 @@ def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_ma
     before = runner.invoke(app, ["cache", "stats"]).stdout
     segments = int(re.search(r"segment entries: (\d+)", before).group(1))  # type: ignore[union-attr]
     assert "translation entries: 5" in before and segments > 5
-    assert f"removed {5 + segments} entries" in runner.invoke(app, ["cache", "clear"]).stdout
+    cleared = runner.invoke(app, ["cache", "clear"]).stdout
+    assert f"removed {5 + segments + 1} entries" in cleared  # + the last run's figures
     after = runner.invoke(app, ["cache", "stats"]).stdout
     assert "translation entries: 0" in after and "segment entries: 0" in after
 
