@@ -442,6 +442,8 @@ def _title(article: Article, translation: dict[str, Any]) -> str:
 def _write_outputs(
     record: dict[str, Any], out_dir: Path, stem: PurePosixPath, with_summary: bool
 ) -> list[Path]:
+    if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
+        raise OutputError(f"{stem}: output path would leave the output folder {out_dir}")
     json_path = out_dir / with_suffix_added(stem, ".json")
     if with_summary:
         text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(record)

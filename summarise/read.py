@@ -54,10 +54,10 @@ def discover_inputs(
     roots: list[Path] = []
     for given in paths:
         if given.is_dir():
-            roots.append(given.absolute())
-            found.extend(_walk(given, exclude.absolute() if exclude else None))
+            roots.append(_absolute(given))
+            found.extend(_walk(given, _absolute(exclude) if exclude else None))
         elif given.is_file():
-            roots.append(given.absolute().parent)
+            roots.append(_absolute(given).parent)
             if given.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.append(given)
             else:
@@ -73,11 +73,17 @@ def discover_inputs(
     base = Path(os.path.commonpath([str(r) for r in roots]))
     inputs: dict[Path, InputFile] = {}
     for path in found:
-        absolute = path.absolute()
+        absolute = _absolute(path)
         if absolute not in inputs:
             relative = PurePosixPath(absolute.relative_to(base).as_posix())
             inputs[absolute] = InputFile(path=path, relative=relative)
     return sorted(inputs.values(), key=lambda f: str(f.relative)), problems
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and with `..` folded away (lexically, links kept): a relative output path computed
+    from it can never climb out of the output folder."""
+    return Path(os.path.abspath(path))
 
 
 def _walk(folder: Path, exclude: Path | None) -> list[Path]:
@@ -85,9 +91,7 @@ def _walk(folder: Path, exclude: Path | None) -> list[Path]:
     files = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and (here / d).absolute() != exclude
-        )
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and _absolute(here / d) != exclude)
         for name in sorted(filenames):
             if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(here / name)

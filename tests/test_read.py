@@ -103,3 +103,15 @@ def test_bad_arguments_are_reported_not_raised(tmp_path: Path) -> None:
         ("missing.txt", "no such file or folder"),
         ("a.pdf", "unsupported file type (expected .txt, .md)"),
     ]
+
+
+def test_dotdot_in_arguments_never_leads_outside_the_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "inbox" / "sub").mkdir(parents=True)
+    (tmp_path / "x.txt").write_text("Ein Satz.", encoding="utf-8")
+    (tmp_path / "inbox" / "a.txt").write_text("Ein Satz.", encoding="utf-8")
+    inputs, problems = discover_inputs(
+        [tmp_path / "inbox" / "a.txt", tmp_path / "inbox" / "sub" / ".." / ".." / "x.txt"]
+    )
+    assert problems == []
+    assert sorted(str(f.relative) for f in inputs) == ["inbox/a.txt", "x.txt"]
+    assert all(".." not in f.relative.parts and not f.relative.is_absolute() for f in inputs)
