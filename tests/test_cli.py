@@ -314,3 +314,22 @@ def test_translation_memory_retranslates_only_changed_sentences(
     record = json.loads((out / "003_7118c5d12a141062.json").read_text(encoding="utf-8"))
     assert new in [s["source"] for s in record["segments"]]
     assert old not in record["translation"]
+
+
+def test_an_unwritable_output_place_fails_that_article_alone(
+    tmp_path: Path, tiny_marian: Path, tiny_bart: Path
+) -> None:
+    # Permissions do not stop root (CI), so the unwritable place is a file where a folder must go.
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    (inbox / "sub" / "a.txt").write_text("Putin traf Kim in Pjöngjang.", encoding="utf-8")
+    (inbox / "b.txt").write_text("Der Vertrag trat im Dezember in Kraft.", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("in the way")
+    result = runner.invoke(app, brief_args(inbox, out, tiny_marian, tiny_bart))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "sub/a.txt" in errors[0] and "cannot write" in errors[0]
+    assert (out / "b.md").is_file() and (out / "sub").read_text() == "in the way"
+    assert "Traceback" not in result.output
