@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import ConfigError, ModelLoadError
-from .models import ResolvedModel, load_seq2seq, read_model_json
+from .models import ResolvedModel, generation_defaults, load_seq2seq
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +178,7 @@ class Ct2Engine:
             raise ModelLoadError(f"cannot load {model.name} in CTranslate2 from {folder}: {error}") from None
         # transformers forces a BOS after the decoder start for BART (forced_bos_token_id); a
         # target prefix does the same here.
-        forced_bos = read_model_json(model, "generation_config.json").get("forced_bos_token_id")
-        if forced_bos is None:
-            forced_bos = read_model_json(model, "config.json").get("forced_bos_token_id")
+        forced_bos = generation_defaults(model).get("forced_bos_token_id")
         self.prefix = self.tokenizer.convert_ids_to_tokens([forced_bos]) if forced_bos is not None else None
         self.description = f"ctranslate2 {quantization} on {device}"
 

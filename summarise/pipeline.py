@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
-from .engines import choose_engine, load_engine, physical_cores
+from .engines import Engine, choose_engine, load_engine, physical_cores
 from .errors import ConfigError, InputError, OutputError, SummariseError
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .read import Article, InputFile, discover_inputs, read_article
@@ -127,7 +127,7 @@ class RunModels:
         self._translator: Translator | None = None
         self._summariser: Summariser | None = None
 
-    def _load(self, model: ResolvedModel, role: str, parallel_batches: bool) -> Any:
+    def _load(self, model: ResolvedModel, role: str, parallel_batches: bool) -> Engine:
         log.info("loading %s %s (%s)", role, model.name, self.engine)
         started = time.perf_counter()
         engine = load_engine(

@@ -28,10 +28,9 @@ def real_model(role: str, engine: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("HF_HUB_CACHE", str(Path(REAL_CACHE).expanduser()))
     spec = load_manifest()[role]
     try:
-        resolve_model(spec, f"--{role}", download=False)
+        resolved = resolve_model(spec, f"--{role}", download=False)
     except Exception as error:
         pytest.skip(f"{spec.name} is not in {REAL_CACHE}: {error}")
-    resolved = resolve_model(spec, f"--{role}", download=False)
     return load_engine(resolved, engine, "cpu", 2, tmp_path), resolved
 
 
