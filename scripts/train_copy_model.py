@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarise.localmodels import Architecture, build_marian  # noqa: E402
+from summarise.localmodels import Architecture, build_marian, zero_pad_embedding  # noqa: E402
 from summarise.segment import split_sentences  # noqa: E402
 
 COPY_ARCH = Architecture(
@@ -79,6 +79,7 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         optimiser.zero_grad()
+        zero_pad_embedding(model)  # weight decay and momentum would move it
         step += 1
         if step % 200 == 0:
             print(f"step {step} loss {loss.item():.3f}", flush=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the shape or meaning of a cached value changes: old entries then simply miss.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: segments carry confidence, guard flags and retries
 
 DB_NAME = "summarise.sqlite3"
 CONVERTED_MODELS = "ct2"  # folder beside the database for models converted to CTranslate2

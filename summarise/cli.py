@@ -7,9 +7,13 @@ configuration error (nothing was done).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
@@ -241,8 +245,8 @@ def _run(
             beams=beams,
             cache_dir=cache_dir,
         )
-        with _progress(quiet) as progress:
-            report = run(paths, options, progress)
+        with _progress(quiet) as progress, _stop_on_first_ctrl_c() as stop:
+            report = run(paths, options, progress, stop.is_set)
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
@@ -385,6 +389,27 @@ class _TqdmProgress:
 
     def advance(self, articles: int = 1) -> None:
         self.bar.update(articles)
+
+
+@contextlib.contextmanager
+def _stop_on_first_ctrl_c() -> Iterator[threading.Event]:
+    """First Ctrl-C: finish the batches in flight, keep them, stop. A second one: stop at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signal handlers can only be set from the main thread (e.g. CliRunner in a thread)
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        typer.echo("stopping after the current batch (Ctrl-C again to stop at once)", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _configure_logging(verbose: bool) -> None:

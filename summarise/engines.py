@@ -15,7 +15,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +38,21 @@ class Decoding:
     min_new_tokens: int = 0
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    repetition_penalty: float = 1.0
+    # Also return each output's mean token log-probability (the translator's confidence).
+    scores: bool = False
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One generated output: ids without decoder start, padding or end token."""
+
+    ids: list[int]
+    # Mean log-probability per output token, end token included; None unless Decoding.scores.
+    log_prob: float | None = None
+
+
+Job = tuple[Sequence[Sequence[int]], Decoding]
 
 
 class Engine(Protocol):
@@ -45,14 +61,18 @@ class Engine(Protocol):
     description: str  # e.g. "ctranslate2 int8 on cpu", recorded in every result
     tokenizer: Any
 
-    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
-        """Generated ids per input, without the decoder start token, padding or end token."""
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
+        """One hypothesis per input."""
         ...
 
     def generate_many(
-        self, jobs: Sequence[tuple[Sequence[Sequence[int]], Decoding]]
-    ) -> list[list[list[int]]]:
-        """Several batches at once, so an engine with parallel workers can keep them all busy."""
+        self, jobs: Sequence[Job], should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[Hypothesis]]:
+        """Results of several batches, in order; an engine with parallel workers keeps them busy.
+
+        Once `should_stop()` is true no further batch is started: the batches already running
+        are finished and yielded, then the iteration ends early.
+        """
         ...
 
 
@@ -117,7 +137,7 @@ class TorchEngine:
         self.model, self.tokenizer = load_seq2seq(model, device)
         self.description = f"transformers float32 on {device}"
 
-    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
         import torch
 
         inputs = self.tokenizer.pad(
@@ -131,17 +151,39 @@ class TorchEngine:
                 min_new_tokens=decoding.min_new_tokens,
                 length_penalty=decoding.length_penalty,
                 no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+                repetition_penalty=decoding.repetition_penalty,
                 early_stopping=True,
                 do_sample=False,
             )
+            log_probs = self._mean_log_probs(inputs, output) if decoding.scores else None
         # As CTranslate2 returns them: no decoder start, no padding, no end token.
         ends = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
-        return [_strip_trailing([int(i) for i in row[1:]], ends) for row in output.tolist()]
+        return [
+            Hypothesis(
+                _strip_trailing([int(i) for i in row[1:]], ends),
+                log_probs[n] if log_probs is not None else None,
+            )
+            for n, row in enumerate(output.tolist())
+        ]
+
+    def _mean_log_probs(self, inputs: Any, sequences: Any) -> list[float]:
+        """Score the outputs with one teacher-forced pass (storing every step's scores during
+        beam search would hold batch x beams x vocabulary floats per step)."""
+        import torch
+
+        logits = self.model(**inputs.to(self.device), decoder_input_ids=sequences[:, :-1]).logits
+        targets = sequences[:, 1:]
+        picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        real = targets != self.tokenizer.pad_token_id  # the end token counts, padding after it not
+        return [float(v) for v in (picked * real).sum(1) / real.sum(1).clamp(min=1)]
 
     def generate_many(
-        self, jobs: Sequence[tuple[Sequence[Sequence[int]], Decoding]]
-    ) -> list[list[list[int]]]:
-        return [self.generate(batch, decoding) for batch, decoding in jobs]
+        self, jobs: Sequence[Job], should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[Hypothesis]]:
+        for batch, decoding in jobs:
+            if should_stop is not None and should_stop():
+                return
+            yield self.generate(batch, decoding)
 
 
 class Ct2Engine:
@@ -181,19 +223,38 @@ class Ct2Engine:
         forced_bos = generation_defaults(model).get("forced_bos_token_id")
         self.prefix = self.tokenizer.convert_ids_to_tokens([forced_bos]) if forced_bos is not None else None
         self.description = f"ctranslate2 {quantization} on {device}"
+        self.workers = workers
 
-    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
-        return self.generate_many([(batch, decoding)])[0]
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
+        return next(self.generate_many([(batch, decoding)]))
 
     def generate_many(
-        self, jobs: Sequence[tuple[Sequence[Sequence[int]], Decoding]]
-    ) -> list[list[list[int]]]:
-        # Submitted together: CTranslate2's workers take the batches as they come free.
-        pending = [self._submit(batch, decoding) for batch, decoding in jobs]
-        return [
-            [self.tokenizer.convert_tokens_to_ids(r.result().hypotheses[0]) for r in batch]
-            for batch in pending
-        ]
+        self, jobs: Sequence[Job], should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[Hypothesis]]:
+        # A few batches per worker in flight: the workers never wait for Python, and a stop
+        # request waits for at most those few.
+        in_flight: deque[tuple[Any, Decoding]] = deque()
+        waiting = iter(jobs)
+        while True:
+            while len(in_flight) < 2 * self.workers and not (should_stop is not None and should_stop()):
+                job = next(waiting, None)
+                if job is None:
+                    break
+                in_flight.append((self._submit(*job), job[1]))
+            if not in_flight:
+                return
+            pending, decoding = in_flight.popleft()
+            yield [self._hypothesis(r.result(), decoding) for r in pending]
+
+    def _hypothesis(self, result: Any, decoding: Decoding) -> Hypothesis:
+        ids = self.tokenizer.convert_tokens_to_ids(result.hypotheses[0])
+        log_prob = None
+        if decoding.scores:
+            # CTranslate2 scores a hypothesis as its summed log-probability over length ** penalty
+            # (end token counted); the mean per token is the same figure at penalty 1.
+            length = len(ids) + 1
+            log_prob = float(result.scores[0]) * length**decoding.length_penalty / length
+        return Hypothesis(ids, log_prob)
 
     def _submit(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> Any:
         sources = [self.tokenizer.convert_ids_to_tokens(list(ids)) for ids in batch]
@@ -203,6 +264,8 @@ class Ct2Engine:
             beam_size=decoding.beams,
             length_penalty=decoding.length_penalty,
             no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            repetition_penalty=decoding.repetition_penalty,
+            return_scores=decoding.scores,
             min_decoding_length=decoding.min_new_tokens,
             max_decoding_length=decoding.max_new_tokens,
             max_input_length=0,  # never truncate: segments are already within the model's limit

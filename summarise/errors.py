@@ -42,3 +42,7 @@ class ConfigError(SummariseError):
 
 class OutputError(SummariseError):
     """An output that cannot be written (read-only or full folder, ...)."""
+
+
+class StopRequested(Exception):
+    """The user asked the run to stop (Ctrl-C); raised once the work in flight is safely kept."""

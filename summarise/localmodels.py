@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def build_marian(
     )
     torch.manual_seed(seed)
     model = MarianMTModel(config)
+    zero_pad_embedding(model)
     model.generation_config = GenerationConfig(
         num_beams=4,
         max_length=arch.max_positions,
@@ -122,6 +124,16 @@ def build_marian(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def zero_pad_embedding(model: Any) -> None:
+    """Make `<pad>`'s embedding zero, as in every opus-mt model (Marian had no pad token; the
+    conversion to transformers appended a zero row). CTranslate2 relies on it: it starts the
+    decoder from a zero embedding, where transformers looks up `<pad>`."""
+    import torch
+
+    with torch.no_grad():
+        model.get_input_embeddings().weight[model.config.pad_token_id].zero_()
 
 
 def build_bart(

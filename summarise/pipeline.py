@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
 from .engines import Engine, choose_engine, load_engine, physical_cores
-from .errors import ConfigError, InputError, OutputError, SummariseError
+from .errors import ConfigError, InputError, OutputError, StopRequested, SummariseError
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .read import Article, InputFile, discover_inputs, read_article
 from .render import (
@@ -34,7 +34,13 @@ from .render import (
 )
 from .segment import segment_paragraphs
 from .summarise import Summariser, SummarySettings, summary_settings
-from .translate import TranslationSettings, Translator, assemble_paragraphs, translation_settings
+from .translate import (
+    TranslatedSegment,
+    TranslationSettings,
+    Translator,
+    assemble_paragraphs,
+    translation_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +219,19 @@ class _Job:
     cached: bool = False
 
 
-def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = None) -> RunReport:
-    """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`."""
+def run(
+    paths: Sequence[Path],
+    options: RunOptions,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunReport:
+    """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`.
+
+    `should_stop`: polled between batches and articles; once true, the run keeps what is finished
+    (translated segments go to the translation memory) and ends with `report.interrupted`.
+    """
     progress = progress or _NoProgress()
+    stop_requested = should_stop or (lambda: False)
     report = RunReport()
     inputs, problems = discover_inputs(paths, exclude=options.out_dir)
     report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
@@ -243,12 +259,21 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
             report.failures.append(ArticleFailure(job.article.source.path, str(error)))
             return
         report.articles.append(ArticleOutcome(job.article.source, outputs, job.cached))
+        if record["flags"] and not job.cached:
+            log.warning(
+                "%s: %d of %d segments doubtful even after a retry (see `flags` in its JSON)",
+                job.article.source.path,
+                len(record["flags"]),
+                len(record["segments"]),
+            )
         digest_entries.append((record, with_suffix_added(stem, ".md")))
 
     wave: list[_Job] = []
     wave_characters = 0
     try:
         for source in inputs:
+            if stop_requested():
+                raise StopRequested("stopped between articles")
             try:
                 article = read_article(source)
             except InputError as error:
@@ -265,13 +290,14 @@ def run(paths: Sequence[Path], options: RunOptions, progress: Progress | None = 
             wave.append(job)
             wave_characters += sum(len(p) for p in article.paragraphs)
             if wave_characters >= WAVE_CHARACTERS:
-                _process_wave(wave, models, cache, report, finish, progress)
+                _process_wave(wave, models, cache, report, finish, progress, stop_requested)
                 wave, wave_characters = [], 0
         if wave:
-            _process_wave(wave, models, cache, report, finish, progress)
-    except KeyboardInterrupt:
+            _process_wave(wave, models, cache, report, finish, progress, stop_requested)
+    except (KeyboardInterrupt, StopRequested):
         # Every brief and cache entry already written is whole (atomic writes, one transaction
-        # each); the article being worked on is simply not written, and the next run does it.
+        # each); articles not finished are not written, and the next run does them (their
+        # translated segments, kept in the translation memory, are not translated again).
         report.interrupted = True
     finally:
         report.models_loaded = list(models.loaded)
@@ -323,6 +349,7 @@ def _process_wave(
     report: RunReport,
     finish: Callable[[_Job], None],
     progress: Progress,
+    should_stop: Callable[[], bool],
 ) -> None:
     translatable: list[tuple[_Job, CleanText]] = []
     for job in wave:
@@ -334,10 +361,12 @@ def _process_wave(
                 report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
                 progress.advance()
     if translatable:
-        _translate(translatable, models, cache, report)
+        _translate(translatable, models, cache, report, should_stop)
     for job in wave:
         if job.translation is None:
             continue  # failed above
+        if should_stop():
+            raise StopRequested("stopped between articles")
         if job.summary_key is not None and job.summary is None:
             try:
                 summary = models.summariser().summarise([s["target"] for s in job.translation["segments"]])
@@ -357,7 +386,11 @@ def _process_wave(
 
 
 def _translate(
-    jobs: list[tuple[_Job, CleanText]], models: RunModels, cache: Cache, report: RunReport
+    jobs: list[tuple[_Job, CleanText]],
+    models: RunModels,
+    cache: Cache,
+    report: RunReport,
+    should_stop: Callable[[], bool],
 ) -> None:
     """Segment every article, translate all segments together, then rebuild each article."""
     translator = models.translator()
@@ -372,28 +405,55 @@ def _translate(
     texts = list(dict.fromkeys(s.text for _, _, seg in segmented for s in seg.segments))
     keys = {text: models.segment_key(text) for text in texts}
     remembered = cache.get_many("segment", keys.values())
-    todo = [text for text in texts if keys[text] not in remembered]
-    translated = dict(zip(todo, translator.translate(todo), strict=True))
-    cache.put_many("segment", {keys[text]: {"target": translated[text]} for text in todo})
-    report.segments_translated += len(todo)
-    report.segments_remembered += len(texts) - len(todo)
+    known = {text: _segment_from_memory(remembered[keys[text]]) for text in texts if keys[text] in remembered}
+    report.segments_remembered += len(known)
+
+    def keep(batch: dict[str, TranslatedSegment]) -> None:
+        # Into the memory batch by batch: an interrupted or killed run keeps what it translated.
+        cache.put_many("segment", {keys[text]: _segment_to_memory(t) for text, t in batch.items()})
+        report.segments_translated += len(batch)
+
+    todo = [text for text in texts if text not in known]
+    known.update(translator.translate(todo, keep, should_stop))
     for job, cleaned, segmentation in segmented:
-        job_targets = [
-            translated[s.text] if s.text in translated else remembered[keys[s.text]]["target"]
-            for s in segmentation.segments
-        ]
+        targets = [known[s.text] for s in segmentation.segments]
         job.translation = {
             "engine": translator.engine.description,
             "source_paragraphs": cleaned.paragraphs,
             "sentences": segmentation.sentences,
             "removed": [vars(line) for line in cleaned.removed],
             "segments": [
-                {"paragraph": s.paragraph, "sentence": s.sentence, "source": s.text, "target": t}
-                for s, t in zip(segmentation.segments, job_targets, strict=True)
+                {
+                    "paragraph": s.paragraph,
+                    "sentence": s.sentence,
+                    "source": s.text,
+                    "target": t.text,
+                    "confidence": None if t.log_prob is None else round(t.log_prob, 4),
+                    "flags": t.flags,
+                    "retried": t.retried,
+                }
+                for s, t in zip(segmentation.segments, targets, strict=True)
             ],
-            "paragraphs": assemble_paragraphs(segmentation.segments, job_targets, len(cleaned.paragraphs)),
+            "paragraphs": assemble_paragraphs(
+                [s.paragraph for s in segmentation.segments],
+                [t.text for t in targets],
+                len(cleaned.paragraphs),
+            ),
         }
         cache.put("translation", job.translation_key, job.translation)
+
+
+def _segment_to_memory(segment: TranslatedSegment) -> dict[str, Any]:
+    return {
+        "target": segment.text,
+        "log_prob": segment.log_prob,
+        "flags": segment.flags,
+        "retried": segment.retried,
+    }
+
+
+def _segment_from_memory(entry: dict[str, Any]) -> TranslatedSegment:
+    return TranslatedSegment(entry["target"], entry["log_prob"], entry["flags"], entry["retried"])
 
 
 def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
@@ -424,7 +484,23 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
         "sentences": translation["sentences"],
         "segments": len(segments),
         "translated": sum(1 for s in segments if s["target"].strip()),
+        "flagged": sum(1 for s in segments if s["flags"]),
+        "retried": sum(1 for s in segments if s["retried"]),
     }
+    # The faithfulness guard's doubts that remained after the retry: listed, never hidden.
+    record["flags"] = [
+        {
+            "segment": index,
+            "paragraph": s["paragraph"],
+            "reasons": s["flags"],
+            "confidence": s["confidence"],
+            "retried": s["retried"],
+            "source": s["source"],
+            "target": s["target"],
+        }
+        for index, s in enumerate(segments)
+        if s["flags"]
+    ]
     record["cleaning"] = {"removed": translation["removed"]}
     record["cached"] = job.cached
     record["created"] = created

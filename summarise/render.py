@@ -14,7 +14,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import OutputError
+from .guard import REASON_TEXT
 from .read import InputFile
+from .translate import assemble_paragraphs
 
 
 def output_stems(
@@ -59,9 +61,46 @@ def render_json(record: dict[str, Any]) -> str:
 def render_brief(record: dict[str, Any]) -> str:
     """The Markdown brief: title, summary, full translation, then where it came from."""
     lines = [f"# {record['title']}", "", "## Summary", "", record["summary"] or "_(no summary)_", ""]
-    lines += ["## Translation", "", record["translation"], "", "---", ""]
+    if record["flags"]:
+        lines += [f"_{_flag_count(record)}: marked [?n] below; see “Check these”._", ""]
+    lines += ["## Translation", "", _marked_translation(record), ""]
+    lines += _check_these(record)
+    lines += ["---", ""]
     lines += _provenance(record)
     return "\n".join(lines) + "\n"
+
+
+def _flag_count(record: dict[str, Any]) -> str:
+    flagged = len(record["flags"])
+    return f"{flagged} of {len(record['segments'])} translated segments may be unfaithful"
+
+
+def _marked_translation(record: dict[str, Any]) -> str:
+    """The translation with each doubtful segment followed by its marker, [?1], [?2], ..."""
+    if not record["flags"]:
+        return str(record["translation"])
+    markers = {flag["segment"]: n for n, flag in enumerate(record["flags"], start=1)}
+    segments = record["segments"]
+    targets = [
+        f"{s['target'] or '…'} [?{markers[i]}]" if i in markers else s["target"]
+        for i, s in enumerate(segments)
+    ]
+    paragraph_count = max((s["paragraph"] for s in segments), default=-1) + 1
+    return "\n\n".join(assemble_paragraphs([s["paragraph"] for s in segments], targets, paragraph_count))
+
+
+def _check_these(record: dict[str, Any]) -> list[str]:
+    """Each doubtful segment with its German source, why it is doubted and what was tried."""
+    if not record["flags"]:
+        return []
+    lines = ["## Check these", ""]
+    for n, flag in enumerate(record["flags"], start=1):
+        reasons = ", ".join(REASON_TEXT.get(r, r) for r in flag["reasons"])
+        confidence = "" if flag["confidence"] is None else f"; confidence {flag['confidence']:.2f}"
+        retried = "; still so after a retry with stricter decoding" if flag["retried"] else ""
+        lines += [f"{n}. [?{n}] {reasons}{confidence}{retried}", f"   - German: {flag['source']}"]
+        lines += [f"   - English: {flag['target'] or '(nothing)'}", ""]
+    return lines
 
 
 def render_translation(record: dict[str, Any]) -> str:
@@ -79,7 +118,8 @@ def _provenance(record: dict[str, Any]) -> list[str]:
         lines.append(f"- {role.capitalize()}: `{model['id']}` at revision `{model['revision']}`")
     lines.append(
         f"- Coverage: {coverage['sentences']} sentences, {coverage['segments']} segments, "
-        f"{coverage['translated']} translated"
+        f"{coverage['translated']} translated, {coverage['flagged']} doubtful "
+        f"({coverage['retried']} retried with stricter decoding)"
     )
     for warning in source.get("warnings", []):
         lines.append(f"- Warning: {warning}")
@@ -93,5 +133,7 @@ def render_digest(entries: Sequence[tuple[dict[str, Any], PurePosixPath]], creat
     for record, brief in entries:
         link = brief.as_posix().replace(" ", "%20")
         lines += [f"## [{record['title']}]({link})", "", record["summary"] or "_(no summary)_", ""]
+        if record["flags"]:
+            lines += [f"_{_flag_count(record)}._", ""]
         lines += [f"Source: `{record['source']['path']}`", ""]
     return "\n".join(lines)

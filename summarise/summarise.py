@@ -120,5 +120,5 @@ class Summariser:
                 settings.beams, max_new, min_new, settings.length_penalty, settings.no_repeat_ngram_size
             )
             output = self.engine.generate([ids], decoding)[0]
-            summaries.append(self.tokenizer.decode(output, skip_special_tokens=True).strip())
+            summaries.append(self.tokenizer.decode(output.ids, skip_special_tokens=True).strip())
         return summaries

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .engines import Decoding, Engine
+from .engines import Decoding, Engine, Hypothesis, Job
+from .errors import StopRequested
+from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, generation_defaults, model_max_positions
-from .segment import Segment
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).
@@ -33,6 +34,7 @@ class TranslationSettings:
     # Benchmarks only: random weights never stop, so every system is made to produce exactly
     # ceil(ratio x longest source) tokens per batch.
     fixed_output_ratio: float | None = None
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     def signature(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,7 +57,17 @@ def translation_settings(
         segment_tokens=min(DEFAULT_SEGMENT_TOKENS, max_positions),
         max_positions=max_positions,
         fixed_output_ratio=fixed_output_ratio,
+        # Random-weight benchmark models would have every segment flagged and retried.
+        guard=GuardSettings(retry=fixed_output_ratio is None),
     )
+
+
+@dataclass(frozen=True)
+class TranslatedSegment:
+    text: str
+    log_prob: float | None  # mean per output token: the model's confidence in it
+    flags: list[str]  # the guard's doubts that remain (see guard.py); empty when it looks fine
+    retried: bool = False  # flagged at first and translated again with stricter decoding
 
 
 class Translator:
@@ -73,33 +85,87 @@ class Translator:
         """Tokens the model sees for `text`, end-of-sequence included."""
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
-    def translate(self, texts: Sequence[str]) -> list[str]:
-        """Translate texts in length-sorted batches; returns translations in the input order.
+    def translate(
+        self,
+        texts: Sequence[str],
+        on_translated: Callable[[dict[str, TranslatedSegment]], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, TranslatedSegment]:
+        """Translate texts in length-sorted batches, each distinct text once.
 
-        Identical texts are translated once.
+        Every batch's results go to `on_translated` as soon as they are final (kept, or retried
+        by the guard). When `should_stop()` turns true, the batches already running are finished
+        and handed over, then StopRequested is raised.
         """
         unique = list(dict.fromkeys(texts))
+        results: dict[str, TranslatedSegment] = {}
         if not unique:
-            return []
+            return results
         encoded = self.tokenizer(unique, add_special_tokens=True)["input_ids"]
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
         batches = batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens)
-        jobs = []
-        for batch in batches:
-            new_tokens = self.settings.max_new_tokens(max(len(encoded[i]) for i in batch))
-            fixed = self.settings.fixed_output_ratio is not None
-            jobs.append(
-                (
-                    [encoded[i] for i in batch],
-                    Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0),
-                )
-            )
-        results: dict[str, str] = {}
-        for batch, output in zip(batches, self.engine.generate_many(jobs), strict=True):
-            decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True)
-            for i, text in zip(batch, decoded, strict=True):
-                results[unique[i]] = text.strip()
-        return [results[t] for t in texts]
+        jobs = [self._job([encoded[i] for i in batch]) for batch in batches]
+        guard = self.settings.guard
+        doubtful: dict[int, TranslatedSegment] = {}
+        done = 0
+        for batch, hypotheses in zip(batches, self.engine.generate_many(jobs, should_stop), strict=False):
+            done += 1
+            final = {}
+            for i, hypothesis in zip(batch, hypotheses, strict=True):
+                segment = self._judge(unique[i], hypothesis)
+                if segment.flags and guard.retry:
+                    doubtful[i] = segment
+                else:
+                    final[unique[i]] = segment
+            self._hand_over(final, results, on_translated)
+        if doubtful and done == len(batches):
+            self._hand_over(self._retry(doubtful, unique, encoded, should_stop), results, on_translated)
+        if len(results) < len(unique):
+            raise StopRequested(f"stopped after {len(results)} of {len(unique)} segments")
+        return results
+
+    def _job(self, batch: list[list[int]], stricter: bool = False) -> Job:
+        new_tokens = self.settings.max_new_tokens(max(len(ids) for ids in batch))
+        fixed = self.settings.fixed_output_ratio is not None
+        decoding = Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0, scores=True)
+        return batch, self.settings.guard.stricter(decoding) if stricter else decoding
+
+    def _judge(self, source: str, hypothesis: Hypothesis, retried: bool = False) -> TranslatedSegment:
+        text = self.tokenizer.decode(hypothesis.ids, skip_special_tokens=True).strip()
+        flags = check_segment(source, text, hypothesis.log_prob, self.settings.guard)
+        return TranslatedSegment(text, hypothesis.log_prob, flags, retried)
+
+    def _retry(
+        self,
+        doubtful: dict[int, TranslatedSegment],
+        unique: list[str],
+        encoded: list[list[int]],
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, TranslatedSegment]:
+        """Translate flagged segments again with stricter decoding; keep whichever attempt is better."""
+        order = sorted(doubtful, key=lambda i: len(encoded[i]))
+        batches = batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens)
+        jobs = [self._job([encoded[i] for i in batch], stricter=True) for batch in batches]
+        kept: dict[str, TranslatedSegment] = {}
+        for batch, hypotheses in zip(batches, self.engine.generate_many(jobs, should_stop), strict=False):
+            for i, hypothesis in zip(batch, hypotheses, strict=True):
+                first, second = doubtful[i], self._judge(unique[i], hypothesis, retried=True)
+                if better((first.flags, first.log_prob), (second.flags, second.log_prob)):
+                    kept[unique[i]] = second
+                else:
+                    kept[unique[i]] = TranslatedSegment(first.text, first.log_prob, first.flags, retried=True)
+        return kept
+
+    @staticmethod
+    def _hand_over(
+        final: dict[str, TranslatedSegment],
+        results: dict[str, TranslatedSegment],
+        on_translated: Callable[[dict[str, TranslatedSegment]], None] | None,
+    ) -> None:
+        if final:
+            results.update(final)
+            if on_translated is not None:
+                on_translated(final)
 
 
 def batches_by_tokens(order: list[int], lengths: list[int], budget: int) -> list[list[int]]:
@@ -117,11 +183,11 @@ def batches_by_tokens(order: list[int], lengths: list[int], budget: int) -> list
 
 
 def assemble_paragraphs(
-    segments: Sequence[Segment], targets: Sequence[str], paragraph_count: int
+    paragraph_of: Sequence[int], targets: Sequence[str], paragraph_count: int
 ) -> list[str]:
-    """Put translated segments back into their paragraphs, in the original order."""
+    """Put translated segments back into their paragraphs (`paragraph_of[i]`: segment i's), in order."""
     paragraphs: list[list[str]] = [[] for _ in range(paragraph_count)]
-    for segment, target in zip(segments, targets, strict=True):
+    for paragraph, target in zip(paragraph_of, targets, strict=True):
         if target:
-            paragraphs[segment.paragraph].append(target)
+            paragraphs[paragraph].append(target)
     return [" ".join(parts) for parts in paragraphs if parts]

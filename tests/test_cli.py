@@ -66,7 +66,11 @@ def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
             "sentences": len({s["sentence"] for s in segments}),
             "segments": len(segments),
             "translated": len(segments),
+            # Random weights: the guard doubts most of it, retries it, and says so.
+            "flagged": len(record["flags"]),
+            "retried": sum(s["retried"] for s in segments),
         }
+        assert [f["segment"] for f in record["flags"]] == [i for i, s in enumerate(segments) if s["flags"]]
         # Every line of the source is in the segments, in order.
         source_text = " ".join(source.read_text(encoding="utf-8").split())
         assert " ".join(s["source"] for s in segments) == source_text
@@ -278,6 +282,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, t
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=240)
     assert child.returncode == 130, stderr
+    assert "stopping after the current batch" in stderr
     assert "interrupted:" in stderr and "Traceback" not in stderr
     written = sorted(out.glob("*.json"))
     assert 0 < len(written) < 40
@@ -289,6 +294,30 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, t
     assert rerun.returncode == 0, rerun.stderr
     done = re.search(r"40 briefs written to .* \((\d+) from cache\)", rerun.stderr)
     assert done and int(done.group(1)) >= len(written)  # nothing finished was redone
+
+
+def test_a_stop_request_keeps_every_translated_batch_for_the_next_run(
+    seeds_copy: Path, tmp_path: Path, copy_marian: Path
+) -> None:
+    out = tmp_path / "en"
+    articles = len(list(seeds_copy.glob("*.txt")))
+    polls = 0
+
+    def stop_after_a_few_batches() -> bool:
+        # Polled once per article as it is read, then once per batch the translator starts.
+        nonlocal polls
+        polls += 1
+        return polls > articles + 2
+
+    stopped = run([seeds_copy], options(out, copy_marian, None), should_stop=stop_after_a_few_batches)
+    assert stopped.interrupted and stopped.exit_code == 130
+    assert stopped.segments_translated > 0
+    assert stopped.articles == [] and not list(out.glob("*.json"))  # one wave: no article was finished
+    resumed = run([seeds_copy], options(out, copy_marian, None))
+    assert resumed.exit_code == 0 and len(resumed.articles) == articles
+    # What the stopped run translated came from the translation memory; only the rest was translated.
+    assert resumed.segments_remembered == stopped.segments_translated
+    assert resumed.segments_translated > 0
 
 
 def test_translation_memory_retranslates_only_changed_sentences(

@@ -31,14 +31,50 @@ def test_ct2_float32_greedy_equals_transformers_greedy_token_for_token(
     ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="float32")
     batch = reference.tokenizer(SENTENCES)["input_ids"]
     decoding = Decoding(beams=1, max_new_tokens=24, no_repeat_ngram_size=no_repeat)
-    expected = reference.generate(batch, decoding)
-    got = ct2.generate(batch, decoding)
+    expected = [h.ids for h in reference.generate(batch, decoding)]
+    got = [h.ids for h in ct2.generate(batch, decoding)]
     assert any(len(ids) > 5 for ids in expected)
     for torch_ids, ct2_ids in zip(expected, got, strict=True):
         if len(torch_ids) == decoding.max_new_tokens - 1:
             # transformers forces </s> in the last position (forced_eos_token_id); CTranslate2 does not.
             ct2_ids = ct2_ids[: len(torch_ids)]
         assert ct2_ids == torch_ids
+
+
+@pytest.mark.parametrize("beams", [1, 4])
+def test_both_engines_report_the_same_confidence(copy_marian: Path, tmp_path: Path, beams: int) -> None:
+    """Mean token log-probability of the output: CTranslate2's search score, transformers' re-score."""
+    model = resolve_model(ModelSpec("m", str(copy_marian)), "--m")
+    reference = TorchEngine(model, "cpu", threads=2)
+    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="float32")
+    batch = reference.tokenizer(SENTENCES)["input_ids"]
+    decoding = Decoding(beams=beams, max_new_tokens=64, scores=True)
+    expected, got = reference.generate(batch, decoding), ct2.generate(batch, decoding)
+    same = [(t, c) for t, c in zip(expected, got, strict=True) if t.ids == c.ids]
+    assert len(same) >= 2  # near-ties may tip either way between two implementations
+    for torch_output, ct2_output in same:
+        assert torch_output.log_prob is not None and ct2_output.log_prob is not None
+        assert -3 < ct2_output.log_prob < 0
+        # transformers' generation config forbids <pad>, so its probabilities are renormalised: close.
+        assert ct2_output.log_prob == pytest.approx(torch_output.log_prob, abs=0.02)
+    without = ct2.generate(batch, Decoding(beams=beams, max_new_tokens=64))
+    assert all(h.log_prob is None for h in without)
+
+
+def test_ct2_stops_submitting_batches_when_asked(tiny_marian: Path, tmp_path: Path) -> None:
+    model = resolve_model(ModelSpec("m", str(tiny_marian)), "--m")
+    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="int8", workers=2)
+    batch = ct2.tokenizer(SENTENCES)["input_ids"]
+    jobs = [(batch, Decoding(beams=1, max_new_tokens=8))] * 20
+    finished = 0
+
+    def stop_after_three() -> bool:
+        return finished >= 3
+
+    for _ in ct2.generate_many(jobs, stop_after_three):
+        finished += 1
+    # The batches already in flight when the stop came (two per worker at most) are completed.
+    assert 3 <= finished <= 3 + 4
 
 
 def test_conversion_happens_once_per_revision_and_quantisation(tiny_marian: Path, tmp_path: Path) -> None:

@@ -40,7 +40,10 @@ def test_opus_mt_translates_german_news_into_english(
 ) -> None:
     loaded, resolved = real_model("translator", engine, monkeypatch, tmp_path)
     translator = Translator(loaded, translation_settings(resolved, engine, None))
-    english = translator.translate(["Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."])[0]
+    german = "Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."
+    translated = translator.translate([german])[german]
+    assert not translated.flags, translated  # a plain news sentence must pass the guard
+    english = translated.text
     assert "Russian" in english and "president" in english.lower() and "soldiers" in english
 
 
