@@ -10,45 +10,25 @@ flag (its false-alarm rate on good translations).
 
 from __future__ import annotations
 
-import gettext
-import glob
-import re
 import sys
+
+from message_catalogues import catalogue_globs, message_pairs
 
 from summarise.guard import REPETITION, TOO_LONG, TOO_SHORT, GuardSettings, check_segment
 
-DEFAULT_GLOBS = ["/usr/share/locale/de/LC_MESSAGES/*.mo", "/usr/share/*/lang/de/LC_MESSAGES/*.mo"]
-_MARKUP = re.compile(r"%\S+|\{[^}]*\}|[_&~]")  # printf/format placeholders and accelerator keys
 
-
-def _plain(text: str) -> str:
-    return " ".join(_MARKUP.sub("", text).split())
-
-
-def pairs(globs: list[str]) -> list[tuple[str, str]]:
+def pairs(patterns: list[str]) -> list[tuple[str, str]]:
     """(German, English) sentence pairs of 20+ German characters and 3+ English words."""
-    found: dict[str, str] = {}
-    for pattern in globs:
-        for path in sorted(glob.glob(pattern)):
-            try:
-                with open(path, "rb") as handle:
-                    catalogue = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
-            except (OSError, UnicodeDecodeError):
-                continue
-            for english, german in catalogue.items():
-                if not isinstance(english, str) or not english or not german:
-                    continue
-                english, german = (
-                    " ".join(_MARKUP.sub("", english).split()),
-                    " ".join(_MARKUP.sub("", german).split()),
-                )
-                if len(german) >= 20 and len(english.split()) >= 3:
-                    found[german] = english
+    found = {
+        german: english
+        for english, german in message_pairs(patterns)
+        if len(german) >= 20 and len(english.split()) >= 3
+    }
     return list(found.items())
 
 
 def main() -> None:
-    data = pairs(sys.argv[1:] or DEFAULT_GLOBS)
+    data = pairs(sys.argv[1:] or catalogue_globs("de"))
     if not data:
         sys.exit("no German message catalogues found (Debian: /usr/share/locale/de/LC_MESSAGES)")
     ratios = sorted(len(en) / len(de) for de, en in data)

@@ -93,6 +93,22 @@ Engine = Annotated[
 ]
 
 
+class SourceLanguageChoice(StrEnum):
+    auto = "auto"
+    de = "de"
+    en = "en"
+
+
+SourceLanguage = Annotated[
+    SourceLanguageChoice,
+    typer.Option(
+        "--source-lang",
+        help="Language of the articles: auto = detect each (German translated, English passed "
+        "through untranslated, others skipped); de or en = treat every article as such.",
+    ),
+]
+
+
 class DeviceChoice(StrEnum):
     auto = "auto"
     cpu = "cpu"
@@ -152,6 +168,7 @@ def brief(
     translator_revision: TranslatorRevision = None,
     summariser: Summariser = None,
     summariser_revision: SummariserRevision = None,
+    source_lang: SourceLanguage = SourceLanguageChoice.auto,
     engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
@@ -164,18 +181,19 @@ def brief(
     _run(
         paths,
         out,
-        translator,
-        translator_revision,
-        summariser,
-        summariser_revision,
-        True,
-        engine,
-        device,
-        threads,
-        beams,
-        cache_dir,
-        quiet,
-        verbose,
+        translator=translator,
+        translator_revision=translator_revision,
+        summariser=summariser,
+        summariser_revision=summariser_revision,
+        with_summary=True,
+        source_lang=source_lang,
+        engine=engine,
+        device=device,
+        threads=threads,
+        beams=beams,
+        cache_dir=cache_dir,
+        quiet=quiet,
+        verbose=verbose,
     )
 
 
@@ -185,6 +203,7 @@ def translate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("translations"),
     translator: Translator = None,
     translator_revision: TranslatorRevision = None,
+    source_lang: SourceLanguage = SourceLanguageChoice.auto,
     engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
@@ -197,29 +216,32 @@ def translate(
     _run(
         paths,
         out,
-        translator,
-        translator_revision,
-        None,
-        None,
-        False,
-        engine,
-        device,
-        threads,
-        beams,
-        cache_dir,
-        quiet,
-        verbose,
+        translator=translator,
+        translator_revision=translator_revision,
+        summariser=None,
+        summariser_revision=None,
+        with_summary=False,
+        source_lang=source_lang,
+        engine=engine,
+        device=device,
+        threads=threads,
+        beams=beams,
+        cache_dir=cache_dir,
+        quiet=quiet,
+        verbose=verbose,
     )
 
 
 def _run(
     paths: list[Path],
     out: Path,
+    *,
     translator: str | None,
     translator_revision: str | None,
     summariser: str | None,
     summariser_revision: str | None,
     with_summary: bool,
+    source_lang: SourceLanguageChoice,
     engine: EngineChoice,
     device: DeviceChoice,
     threads: int | None,
@@ -239,6 +261,7 @@ def _run(
             summariser=_spec(manifest["summariser"], summariser, summariser_revision)
             if with_summary
             else None,
+            source_language=source_lang.value,
             engine=engine.value,
             device=device.value,
             threads=threads,

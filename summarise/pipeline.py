@@ -21,6 +21,7 @@ from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
 from .engines import Engine, choose_engine, load_engine, physical_cores
 from .errors import ConfigError, InputError, OutputError, StopRequested, SummariseError
+from .language import ENGLISH, GERMAN, Language, LanguageIdentifier
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .read import Article, InputFile, discover_inputs, read_article
 from .render import (
@@ -74,6 +75,7 @@ class RunOptions:
     beams: int | None = None
     cache_dir: Path | None = None
     engine: str = "auto"
+    source_language: str = "auto"  # "de" or "en": skip language detection
     # Benchmarks only (random weights never stop): fixed output lengths, see TranslationSettings.
     fixed_output_ratio: float | None = None
     fixed_summary_tokens: int | None = None
@@ -128,6 +130,7 @@ class RunModels:
             self.summary = summary_settings(
                 self.summariser_ref, self.engine, options.beams, options.fixed_summary_tokens
             )
+        self.languages = LanguageIdentifier(options.source_language)
         self.loaded: list[str] = []
         self.load_seconds: dict[str, float] = {}
         self._translator: Translator | None = None
@@ -181,6 +184,7 @@ class RunModels:
         return cache_key(
             kind="translation",
             sha256=sha256,
+            source_language=self.options.source_language,
             model=self.translator_ref.name,
             revision=self.translator_ref.revision,
             settings=self.translation.signature(),
@@ -351,15 +355,26 @@ def _process_wave(
     progress: Progress,
     should_stop: Callable[[], bool],
 ) -> None:
-    translatable: list[tuple[_Job, CleanText]] = []
+    translatable: list[tuple[_Job, CleanText, Language]] = []
     for job in wave:
-        if job.translation is None:
-            cleaned = clean_paragraphs(job.article.paragraphs)
-            if cleaned.paragraphs:
-                translatable.append((job, cleaned))
-            else:
-                report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
-                progress.advance()
+        if job.translation is not None:
+            continue
+        cleaned = clean_paragraphs(job.article.paragraphs)
+        if not cleaned.paragraphs:
+            report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
+            progress.advance()
+            continue
+        language = models.languages.identify(cleaned.paragraphs)
+        if language.code == GERMAN:
+            translatable.append((job, cleaned, language))
+        elif language.code == ENGLISH:
+            # Never translate English "from German": it goes through as it is, labelled.
+            job.translation = _untranslated(cleaned, language)
+            cache.put("translation", job.translation_key, job.translation)
+        else:
+            reason = f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
+            report.failures.append(ArticleFailure(job.article.source.path, reason))
+            progress.advance()
     if translatable:
         _translate(translatable, models, cache, report, should_stop)
     for job in wave:
@@ -386,7 +401,7 @@ def _process_wave(
 
 
 def _translate(
-    jobs: list[tuple[_Job, CleanText]],
+    jobs: list[tuple[_Job, CleanText, Language]],
     models: RunModels,
     cache: Cache,
     report: RunReport,
@@ -395,14 +410,14 @@ def _translate(
     """Segment every article, translate all segments together, then rebuild each article."""
     translator = models.translator()
     segmented = []
-    for job, cleaned in jobs:
+    for job, cleaned, language in jobs:
         segmentation = segment_paragraphs(
             cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
         )
-        segmented.append((job, cleaned, segmentation))
+        segmented.append((job, cleaned, language, segmentation))
     # Segments translated before (an edited article's unchanged sentences, agency boilerplate
     # repeated across articles) come from the translation memory; only the rest reach the model.
-    texts = list(dict.fromkeys(s.text for _, _, seg in segmented for s in seg.segments))
+    texts = list(dict.fromkeys(s.text for *_, seg in segmented for s in seg.segments))
     keys = {text: models.segment_key(text) for text in texts}
     remembered = cache.get_many("segment", keys.values())
     known = {text: _segment_from_memory(remembered[keys[text]]) for text in texts if keys[text] in remembered}
@@ -415,10 +430,11 @@ def _translate(
 
     todo = [text for text in texts if text not in known]
     known.update(translator.translate(todo, keep, should_stop))
-    for job, cleaned, segmentation in segmented:
+    for job, cleaned, language, segmentation in segmented:
         targets = [known[s.text] for s in segmentation.segments]
         job.translation = {
             "engine": translator.engine.description,
+            "language": _language_record(language, translated=True),
             "source_paragraphs": cleaned.paragraphs,
             "sentences": segmentation.sentences,
             "removed": [vars(line) for line in cleaned.removed],
@@ -443,6 +459,42 @@ def _translate(
         cache.put("translation", job.translation_key, job.translation)
 
 
+def _untranslated(cleaned: CleanText, language: Language) -> dict[str, Any]:
+    """An English article's record: its own text in place of a translation, one unit per paragraph."""
+    return {
+        "engine": "",
+        "language": _language_record(language, translated=False),
+        "source_paragraphs": cleaned.paragraphs,
+        "sentences": len(cleaned.paragraphs),
+        "removed": [vars(line) for line in cleaned.removed],
+        "segments": [
+            {
+                "paragraph": i,
+                "sentence": i,
+                "source": text,
+                "target": text,
+                "confidence": None,
+                "flags": [],
+                "retried": False,
+            }
+            for i, text in enumerate(cleaned.paragraphs)
+        ],
+        "paragraphs": list(cleaned.paragraphs),
+    }
+
+
+def _language_record(language: Language, translated: bool) -> dict[str, Any]:
+    return {
+        "code": language.code,
+        "name": language.name,
+        "detected": language.detected,
+        "confidence": None if language.confidence is None else round(language.confidence, 4),
+        "decided_by": language.decided_by,
+        "description": language.describe(),
+        "translated": translated,
+    }
+
+
 def _segment_to_memory(segment: TranslatedSegment) -> dict[str, Any]:
     return {
         "target": segment.text,
@@ -461,6 +513,12 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
     article, translation = job.article, job.translation
     assert translation is not None
     segments = translation["segments"]
+    translated = translation["language"]["translated"]
+    described = models.describe(
+        {"translator": translation["engine"], "summariser": (job.summary or {}).get("engine", "")}
+    )
+    if not translated:
+        del described["translator"]  # English passed through: no translator touched it
     record: dict[str, Any] = {
         "source": {
             "path": str(article.source.path),
@@ -468,11 +526,10 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
             "encoding": article.encoding,
             "warnings": article.warnings,
         },
-        "models": models.describe(
-            {"translator": translation["engine"], "summariser": (job.summary or {}).get("engine", "")}
-        ),
+        "models": described,
         "settings": {"translation": models.translation.signature()},
         "title": _title(article, translation),
+        "language": translation["language"],
     }
     if job.summary is not None and models.summary is not None:
         record["settings"]["summary"] = models.summary.signature()
@@ -483,7 +540,7 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
     record["coverage"] = {
         "sentences": translation["sentences"],
         "segments": len(segments),
-        "translated": sum(1 for s in segments if s["target"].strip()),
+        "translated": sum(1 for s in segments if s["target"].strip()) if translated else 0,
         "flagged": sum(1 for s in segments if s["flags"]),
         "retried": sum(1 for s in segments if s["retried"]),
     }

@@ -63,7 +63,9 @@ def render_brief(record: dict[str, Any]) -> str:
     lines = [f"# {record['title']}", "", "## Summary", "", record["summary"] or "_(no summary)_", ""]
     if record["flags"]:
         lines += [f"_{_flag_count(record)}: marked [?n] below; see “Check these”._", ""]
-    lines += ["## Translation", "", _marked_translation(record), ""]
+    language = record["language"]
+    heading = "Translation" if language["translated"] else f"Text ({language['name']}, not translated)"
+    lines += [f"## {heading}", "", _marked_translation(record), ""]
     lines += _check_these(record)
     lines += ["---", ""]
     lines += _provenance(record)
@@ -121,6 +123,7 @@ def _provenance(record: dict[str, Any]) -> list[str]:
         f"{coverage['translated']} translated, {coverage['flagged']} doubtful "
         f"({coverage['retried']} retried with stricter decoding)"
     )
+    lines.append(f"- Language: {record['language']['description']}")
     for warning in source.get("warnings", []):
         lines.append(f"- Warning: {warning}")
     lines.append(f"- Date: {record['created']}")

@@ -4,6 +4,7 @@ every good file gets its brief, and the exit code is 1."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -13,6 +14,15 @@ from typer.testing import CliRunner
 from summarise.cli import app
 
 GOOD = "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden über die Lage."
+ENGLISH = (
+    "The city council voted on Tuesday to close the old bridge over the river for repairs.\n"
+    "Engineers said the work would take at least six months and cost more than two million euros.\n"
+    "Commuters will have to use a ferry or a detour through the industrial district in the meantime."
+)
+FRENCH = (
+    "Le conseil municipal a voté mardi la fermeture du vieux pont sur la rivière pour travaux.\n"
+    "Selon les ingénieurs, le chantier durera au moins six mois et coûtera plus de deux millions d'euros."
+)
 
 
 def hostile_folder(root: Path) -> tuple[dict[str, str], list[str]]:
@@ -38,6 +48,8 @@ def hostile_folder(root: Path) -> tuple[dict[str, str], list[str]]:
         "folder.txt/inner.txt": GOOD.encode(),
         "a/same.txt": GOOD.encode(),
         "b/same.txt": b"Der Vertrag trat im Dezember in Kraft.",
+        "english.txt": ENGLISH.encode(),
+        "french.txt": FRENCH.encode(),
     }
     for name, data in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +63,7 @@ def hostile_folder(root: Path) -> tuple[dict[str, str], list[str]]:
         "archive.txt": "binary file",
         "broken.txt": "broken symbolic link",
         "loop.txt": "symbolic link loop",
+        "french.txt": "written in French (fr, detected with confidence 1.00), not German: skipped",
     }
     briefs = sorted(str(Path(name).with_suffix(".md")) for name in files if Path(name).name not in bad)
     return bad, briefs
@@ -74,3 +87,11 @@ def test_hostile_folder(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> N
     assert "Straße" in (out / "cp1252.json").read_text(encoding="utf-8")
     long_record = (out / "no-punctuation.json").read_text(encoding="utf-8")
     assert long_record.count('"source": "wortwort') > 1  # split inside the word, nothing dropped
+    # English is never translated "from German": it goes through as it is, labelled.
+    english = json.loads((out / "english.json").read_text(encoding="utf-8"))
+    assert english["language"]["code"] == "en" and not english["language"]["translated"]
+    assert english["translation"] == ENGLISH.replace("\n", "\n\n")
+    assert "translator" not in english["models"] and english["coverage"]["translated"] == 0
+    brief = (out / "english.md").read_text(encoding="utf-8")
+    assert "## Text (English, not translated)" in brief and "- Language: English (en, detected" in brief
+    assert "- Language: German (de, detected" in (out / "good.md").read_text(encoding="utf-8")
