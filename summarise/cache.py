@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import CacheError
+
 # Bump when the shape or meaning of a cached value changes: old entries then simply miss.
 FORMAT_VERSION = 2  # 2: segments carry confidence, guard flags and retries
 
@@ -67,24 +69,37 @@ class Cache:
         self.path = folder / DB_NAME
         self._db: sqlite3.Connection | None = None
 
+    @contextmanager
+    def _reported(self, doing: str) -> Iterator[None]:
+        """SQLite and file-system errors as one CacheError naming the cache and the reason."""
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            corrupt = "not a database" in str(error) or "malformed" in str(error)
+            hint = "; `summarise cache clear` starts it afresh" if corrupt else ""
+            raise CacheError(f"{self.path}: cannot {doing} the cache: {error}{hint}", corrupt) from None
+        except sqlite3.Error as error:
+            raise CacheError(f"{self.path}: cannot {doing} the cache: {error}") from None
+        except OSError as error:
+            raise CacheError(f"{self.folder}: cannot {doing} the cache: {error.strerror or error}") from None
+
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
+            with self._reported("open"):
+                self.folder.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(_SCHEMA)
             self._db = db
         return self._db
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
-        row = (
-            self._connect()
-            .execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key))
-            .fetchone()
-        )
+        db = self._connect()
+        with self._reported("read"):
+            row = db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
@@ -97,13 +112,14 @@ class Cache:
             return {}
         found: dict[str, dict[str, Any]] = {}
         db = self._connect()
-        for start in range(0, len(keys), 500):  # SQLite limits the parameters of one statement
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, value in db.execute(
-                f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
-            ):
-                found[key] = json.loads(value)
+        with self._reported("read"):
+            for start in range(0, len(keys), 500):  # SQLite limits the parameters of one statement
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, value in db.execute(
+                    f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
+                ):
+                    found[key] = json.loads(value)
         return found
 
     def put_many(self, kind: str, values: dict[str, dict[str, Any]]) -> None:
@@ -118,34 +134,46 @@ class Cache:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            # Also on Ctrl-C, wherever it lands: never leave a transaction open behind us.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        with self._reported("write to"):
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                # Also on Ctrl-C, wherever it lands: never leave a transaction open behind us.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     def stats(self) -> CacheStats:
         entries: dict[str, int] = {}
         if self.path.exists():
-            for kind, count in self._connect().execute(
-                "SELECT kind, COUNT(*) FROM entries GROUP BY kind ORDER BY kind"
-            ):
-                entries[kind] = count
+            db = self._connect()
+            with self._reported("read"):
+                for kind, count in db.execute(
+                    "SELECT kind, COUNT(*) FROM entries GROUP BY kind ORDER BY kind"
+                ):
+                    entries[kind] = count
         size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if p.is_file())
         return CacheStats(self.path, entries, size)
 
     def clear(self) -> int:
-        """Delete every entry; returns how many there were."""
+        """Delete every entry; returns how many there were (0 for a corrupt store, which is deleted)."""
         if not self.path.exists():
             return 0
-        with self._transaction() as db:
-            count = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-            db.execute("DELETE FROM entries")
-        self._connect().execute("VACUUM")
+        try:
+            with self._transaction() as db:
+                count = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+                db.execute("DELETE FROM entries")
+        except CacheError as error:
+            if not error.corrupt:
+                raise
+            self.close()
+            for path in self.folder.glob(DB_NAME + "*"):  # the database and its WAL and shared memory
+                path.unlink()
+            return 0
+        with self._reported("compact"):
+            self._connect().execute("VACUUM")
         return count
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -277,6 +277,14 @@ def _run(
         raise typer.Exit(130) from None
     for failure in report.failures:
         typer.echo(f"error: {failure.path}: {failure.reason}", err=True)
+    if report.aborted:
+        typer.echo(f"error: {report.aborted}", err=True)
+        typer.echo(
+            f"stopped: {len(report.articles)} articles were written to {out} before it, whole; "
+            "make room (or another --out/--cache-dir) and run the same command again",
+            err=True,
+        )
+        raise typer.Exit(report.exit_code)
     if report.interrupted:
         typer.echo(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
@@ -339,11 +347,15 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     from .pipeline import LAST_RUN
 
     cache = Cache(resolve_cache_dir(cache_dir))
-    stats = cache.stats()
+    try:
+        stats = cache.stats()
+        last = cache.get(*LAST_RUN)
+    except SummariseError as error:
+        _fail(str(error))
     typer.echo(f"cache: {stats.path}")
     for kind in ("translation", "summary", "segment"):
         typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
-    if last := cache.get(*LAST_RUN):
+    if last:
         segments = last["segments_translated"] + last["segments_remembered"]
         typer.echo(
             f"  last run ({last['finished']}): {last['articles_from_cache']} of {last['articles']} articles "
@@ -368,7 +380,10 @@ def cache_clear(cache_dir: CacheDir = None) -> None:
     from .cache import cache_dir as resolve_cache_dir
 
     cache = Cache(resolve_cache_dir(cache_dir))
-    removed = cache.clear()
+    try:
+        removed = cache.clear()
+    except SummariseError as error:
+        _fail(str(error))
     typer.echo(f"removed {removed} entries from {cache.path}")
 
 
@@ -448,7 +463,7 @@ def _configure_logging(verbose: bool) -> None:
     log.propagate = False
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 

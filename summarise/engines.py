@@ -298,9 +298,11 @@ def convert_for_ct2(model: ResolvedModel, quantization: str, root: Path) -> Path
     try:
         TransformersConverter(str(model.path)).convert(str(staging / "model"), quantization=quantization)
         os.replace(staging / "model", folder)
-    except OSError:
-        if not (folder / "model.bin").is_file():  # another run may have won the race
-            raise
+    except OSError as error:
+        if not (folder / "model.bin").is_file():  # else another run won the race, and all is well
+            raise ModelLoadError(
+                f"cannot convert {model.name} for CTranslate2 into {root}: {error.strerror or error}"
+            ) from None
     except Exception as error:
         raise ModelLoadError(
             f"cannot convert {model.name} for CTranslate2 ({type(error).__name__}: {error}); "

@@ -41,7 +41,23 @@ class ConfigError(SummariseError):
 
 
 class OutputError(SummariseError):
-    """An output that cannot be written (read-only or full folder, ...)."""
+    """An output that cannot be written.
+
+    `folder_unusable`: the output folder takes no more files (disk full, read-only file system),
+    so the run stops rather than fail every article the same way.
+    """
+
+    def __init__(self, message: str, folder_unusable: bool = False) -> None:
+        super().__init__(message)
+        self.folder_unusable = folder_unusable
+
+
+class CacheError(SummariseError):
+    """The cache cannot be read or written (disk full, read-only, not a database)."""
+
+    def __init__(self, message: str, corrupt: bool = False) -> None:
+        super().__init__(message)
+        self.corrupt = corrupt  # the file is not a usable SQLite database
 
 
 class StopRequested(Exception):

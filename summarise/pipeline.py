@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import CleanText, clean_paragraphs
 from .engines import Engine, choose_engine, load_engine, physical_cores
-from .errors import ConfigError, InputError, OutputError, StopRequested, SummariseError
+from .errors import CacheError, ConfigError, InputError, OutputError, StopRequested, SummariseError
 from .language import ENGLISH, GERMAN, Language, LanguageIdentifier
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .read import Article, InputFile, discover_inputs, read_article
@@ -32,6 +32,7 @@ from .render import (
     render_translation,
     with_suffix_added,
     write_atomic,
+    write_together,
 )
 from .segment import segment_paragraphs
 from .summarise import Summariser, SummarySettings, summary_settings
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 # Characters of German read before a wave is translated: enough to fill batches well, small
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
+# Distinct segments tokenized and sorted together: plenty to batch well, and a huge article's
+# token ids are never all in memory at once.
+SEGMENTS_PER_PASS = 5_000
 DIGEST_NAME = "digest.md"
 LAST_RUN = ("run", "last")  # cache entry with the figures of the latest run, for `cache stats`
 
@@ -102,11 +106,14 @@ class RunReport:
     load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
     digest: Path | None = None
     interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
+    aborted: str | None = None  # why the run could not go on (output or cache folder full, read-only)
     segments_translated: int = 0  # by the model, this run
     segments_remembered: int = 0  # from the translation memory, this run
 
     @property
     def exit_code(self) -> int:
+        if self.aborted:
+            return 2
         if self.interrupted:
             return 130  # as a shell reports a process stopped by SIGINT
         return 1 if self.failures else 0
@@ -260,6 +267,8 @@ def run(
                 record, options.out_dir, stem, with_summary=options.summariser is not None
             )
         except OutputError as error:
+            if error.folder_unusable:
+                raise  # every other article would fail the same way: stop the run
             report.failures.append(ArticleFailure(job.article.source.path, str(error)))
             return
         report.articles.append(ArticleOutcome(job.article.source, outputs, job.cached))
@@ -303,14 +312,24 @@ def run(
         # each); articles not finished are not written, and the next run does them (their
         # translated segments, kept in the translation memory, are not translated again).
         report.interrupted = True
+    except (OutputError, CacheError) as error:
+        # Disk full, read-only, a broken cache: nothing more can be kept, so stop here. What is
+        # written is whole, and what is cached stays usable.
+        report.aborted = str(error)
     finally:
         report.models_loaded = list(models.loaded)
         report.load_seconds = dict(models.load_seconds)
-        cache.put(LAST_RUN[0], LAST_RUN[1], _run_stats(report, created))
+        try:
+            cache.put(LAST_RUN[0], LAST_RUN[1], _run_stats(report, created))
+        except CacheError as error:
+            log.warning("%s", error)
         cache.close()
-    if options.summariser is not None and digest_entries:
-        report.digest = options.out_dir / DIGEST_NAME
-        write_atomic(report.digest, render_digest(digest_entries, created))
+    if options.summariser is not None and digest_entries and not report.aborted:
+        try:
+            write_atomic(options.out_dir / DIGEST_NAME, render_digest(digest_entries, created))
+            report.digest = options.out_dir / DIGEST_NAME
+        except OutputError as error:
+            report.aborted = str(error)
     return report
 
 
@@ -429,7 +448,8 @@ def _translate(
         report.segments_translated += len(batch)
 
     todo = [text for text in texts if text not in known]
-    known.update(translator.translate(todo, keep, should_stop))
+    for start in range(0, len(todo), SEGMENTS_PER_PASS):
+        known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))
     for job, cleaned, language, segmentation in segmented:
         targets = [known[s.text] for s in segmentation.segments]
         job.translation = {
@@ -582,6 +602,5 @@ def _write_outputs(
         text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(record)
     else:
         text_path, text = out_dir / with_suffix_added(stem, ".txt"), render_translation(record)
-    write_atomic(json_path, render_json(record))
-    write_atomic(text_path, text)
+    write_together({json_path: render_json(record), text_path: text})
     return [text_path, json_path]

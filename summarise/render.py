@@ -5,6 +5,7 @@ Every file is written atomically (temporary file + os.replace): a crash never le
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -39,19 +40,43 @@ def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:
     return stem.with_name(stem.name + suffix)
 
 
+# Errors after which no output can be written to the folder at all.
+_FOLDER_UNUSABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
 def write_atomic(path: Path, text: str) -> None:
+    write_together({path: text})
+
+
+def write_together(files: dict[Path, str]) -> None:
+    """Write files so that each is whole and they appear together: all are written to temporary
+    files first (where a full disk shows), then renamed into place (which needs no space)."""
+    staged: list[tuple[str, Path]] = []
+    current = next(iter(files))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            for current, text in files.items():
+                current.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{current.name}.", suffix=".tmp", dir=current.parent)
+                staged.append((tmp, current))
+                os.fchmod(fd, 0o666 & ~_umask())  # as open() would: mkstemp makes files only we can read
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(text)
+            for tmp, final in staged:
+                current = final
+                os.replace(tmp, final)
+        finally:
+            for tmp, _ in staged:
+                Path(tmp).unlink(missing_ok=True)
     except OSError as error:
-        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+        unusable = error.errno in _FOLDER_UNUSABLE
+        raise OutputError(f"{current}: cannot write: {error.strerror or error}", unusable) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def render_json(record: dict[str, Any]) -> str:

@@ -68,10 +68,14 @@ def segment_paragraphs(paragraphs: list[str], count_tokens: TokenCounter, budget
     """Split paragraphs into sentences and sentences into segments of at most `budget` tokens."""
     segments: list[Segment] = []
     sentence_index = 0
+    # A paragraph that comes again (a dateline, a disclaimer, a file of concatenated articles) is
+    # split once: sentence splitting is most of this stage's time.
+    split: dict[str, list[list[str]]] = {}
     for paragraph_index, paragraph in enumerate(paragraphs):
-        for sentence in split_sentences(paragraph):
-            for piece in fit_to_budget(sentence, count_tokens, budget):
-                segments.append(Segment(paragraph_index, sentence_index, piece))
+        if paragraph not in split:
+            split[paragraph] = [fit_to_budget(s, count_tokens, budget) for s in split_sentences(paragraph)]
+        for pieces in split[paragraph]:
+            segments.extend(Segment(paragraph_index, sentence_index, piece) for piece in pieces)
             sentence_index += 1
     return Segmentation(sentences=sentence_index, segments=segments)
 

@@ -89,17 +89,65 @@ class Summariser:
         raise SummariseError(f"summary did not converge in {_MAX_ROUNDS} rounds")
 
     def _chunk(self, units: Sequence[str], window: int) -> list[str]:
-        """Pack consecutive units into chunks of at most `window` tokens; split oversize units."""
+        """Pack consecutive units into chunks of at most `window` tokens; split oversize units.
+
+        Packed on each unit's own count (one tokenization per unit, so linear in the text), then
+        each chunk is counted once; the rare chunk that tokenizes longer joined is packed exactly.
+        """
+        pieces: list[str] = []
+        counts: list[int] = []
+        for unit, count in zip(units, self._count_many(units), strict=True):
+            if count <= window:
+                pieces.append(unit)
+                counts.append(count)
+            else:
+                split = fit_to_budget(unit, self.count_tokens, window)
+                pieces.extend(split)
+                counts.extend(self._count_many(split))
+        specials = self.count_tokens("")  # <s> and </s>, counted once per chunk
+        chunks: list[list[str]] = []
+        current: list[str] = []
+        current_tokens = specials
+        for piece, count in zip(pieces, counts, strict=True):
+            tokens = count - specials + 1  # + the joining space's token, at most
+            if current and current_tokens + tokens > window:
+                chunks.append(current)
+                current, current_tokens = [], specials
+            current.append(piece)
+            current_tokens += tokens
+        if current:
+            chunks.append(current)
+        joined = [" ".join(chunk) for chunk in chunks]
+        texts = []
+        for chunk, text, count in zip(chunks, joined, self._count_many(joined), strict=True):
+            texts.extend([text] if count <= window else self._chunk_exactly(chunk, window))
+        return texts
+
+    def _count_many(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of many texts in one call (the tokenizer's per-call overhead dominates)."""
+        counts: list[int] = []
+        batch: list[str] = []
+        size = 0
+        for text in [*texts, None]:
+            # In slices of ~50k characters: a book's encodings at once would weigh hundreds of MB.
+            if batch and (text is None or size + len(text) > 50_000):
+                counts.extend(len(ids) for ids in self.tokenizer(batch, add_special_tokens=True)["input_ids"])
+                batch, size = [], 0
+            if text is not None:
+                batch.append(text)
+                size += len(text)
+        return counts
+
+    def _chunk_exactly(self, pieces: Sequence[str], window: int) -> list[str]:
         chunks: list[str] = []
         current: list[str] = []
-        for unit in units:
-            for piece in fit_to_budget(unit, self.count_tokens, window):
-                candidate = " ".join([*current, piece])
-                if current and self.count_tokens(candidate) > window:
-                    chunks.append(" ".join(current))
-                    current = [piece]
-                else:
-                    current.append(piece)
+        for piece in pieces:
+            candidate = " ".join([*current, piece])
+            if current and self.count_tokens(candidate) > window:
+                chunks.append(" ".join(current))
+                current = [piece]
+            else:
+                current.append(piece)
         if current:
             chunks.append(" ".join(current))
         return chunks

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+from conftest import SEEDS, environment_for_subprocess
 from typer.testing import CliRunner
 
 from summarise.cli import app
+
+
+def seed_lines_of(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
 
 GOOD = "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden über die Lage."
 ENGLISH = (
@@ -95,3 +106,50 @@ def test_hostile_folder(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> N
     brief = (out / "english.md").read_text(encoding="utf-8")
     assert "## Text (English, not translated)" in brief and "- Language: English (en, detected" in brief
     assert "- Language: German (de, detected" in (out / "good.md").read_text(encoding="utf-8")
+
+
+def test_a_5mb_article_is_translated_whole(tmp_path: Path, copy_marian: Path) -> None:
+    """A 5 MB file (a dump of many agency articles): every paragraph comes back, in order.
+
+    Peak memory and time against size are measured by scripts/large_article.py, not here.
+    """
+    lines = [line for path in sorted(SEEDS.glob("*.txt")) for line in seed_lines_of(path)]
+    one_round = sum(len(line.encode()) + 1 for line in lines)
+    paragraphs = lines * math.ceil(5 * 2**20 / one_round)
+    article = tmp_path / "dump.txt"
+    article.write_text("\n".join(paragraphs), encoding="utf-8")
+    assert article.stat().st_size >= 5 * 2**20
+    out = tmp_path / "out"
+    args = ["translate", str(article), "-o", str(out), "--translator", str(copy_marian), "--beams", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "dump.json").read_text(encoding="utf-8"))
+    assert len(record["translation"].split("\n\n")) == len(paragraphs)
+    assert " ".join(s["source"] for s in record["segments"]).split() == " ".join(paragraphs).split()
+    assert record["coverage"]["translated"] == record["coverage"]["segments"]
+
+
+def test_a_file_without_read_permission_is_named_and_skipped(tmp_path: Path, copy_marian: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "good.txt").write_text(GOOD, encoding="utf-8")
+    (inbox / "secret.txt").write_text(GOOD, encoding="utf-8")
+    (inbox / "secret.txt").chmod(0)
+    prefix: list[str] = []
+    if os.getuid() == 0:  # root reads everything: run without the capabilities that allow it
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop the file-permission override")
+        dropped = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
+    command = [sys.executable, "-m", "summarise", "translate", str(inbox), "-o", str(tmp_path / "out")]
+    done = subprocess.run(
+        [*prefix, *command, "--translator", str(copy_marian), "--beams", "1"],
+        env=environment_for_subprocess(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {inbox / 'secret.txt'}: cannot read: Permission denied"], done.stderr
+    assert (tmp_path / "out" / "good.txt").is_file()
