@@ -88,11 +88,18 @@ class LanguageIdentifier:
             return Language(GERMAN, confidence, detected, "assumed")
         return Language(detected, confidence, detected, "detector")
 
+    @property
+    def needs_model(self) -> bool:
+        return self.source_language == "auto" and self._model is None
+
+    def load(self) -> None:
+        from py3langid.langid import MODEL_FILE
+        from py3langid.langid import LanguageIdentifier as Py3LangId
+
+        self._model = Py3LangId.from_model_file(MODEL_FILE, norm_probs=True)
+
     def _classify(self, text: str) -> tuple[str, float]:
         if self._model is None:
-            from py3langid.langid import MODEL_FILE
-            from py3langid.langid import LanguageIdentifier as Py3LangId
-
-            self._model = Py3LangId.from_model_file(MODEL_FILE, norm_probs=True)
+            self.load()
         code, probability = self._model.classify(text)
         return str(code), float(probability)

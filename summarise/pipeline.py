@@ -158,6 +158,13 @@ class RunModels:
         self.load_seconds[role] = time.perf_counter() - started
         return engine
 
+    def language_of(self, paragraphs: list[str]) -> Language:
+        if self.languages.needs_model:  # loaded once, timed like the models
+            started = time.perf_counter()
+            self.languages.load()
+            self.load_seconds["language detector"] = time.perf_counter() - started
+        return self.languages.identify(paragraphs)
+
     def translator(self) -> Translator:
         if self._translator is None:
             self._translator = Translator(
@@ -273,11 +280,13 @@ def run(
             return
         report.articles.append(ArticleOutcome(job.article.source, outputs, job.cached))
         if record["flags"] and not job.cached:
+            retried = " even after a retry" if record["coverage"]["retried"] else ""
             log.warning(
-                "%s: %d of %d segments doubtful even after a retry (see `flags` in its JSON)",
+                "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
                 job.article.source.path,
                 len(record["flags"]),
                 len(record["segments"]),
+                retried,
             )
         digest_entries.append((record, with_suffix_added(stem, ".md")))
 
@@ -383,7 +392,7 @@ def _process_wave(
             report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
             progress.advance()
             continue
-        language = models.languages.identify(cleaned.paragraphs)
+        language = models.language_of(cleaned.paragraphs)
         if language.code == GERMAN:
             translatable.append((job, cleaned, language))
         elif language.code == ENGLISH:
