@@ -21,7 +21,7 @@ from typing import Any
 from .errors import CacheError
 
 # Bump when the shape or meaning of a cached value changes: old entries then simply miss.
-FORMAT_VERSION = 2  # 2: segments carry confidence, guard flags and retries
+FORMAT_VERSION = 3  # 3: keyed by the cleaned text; a headline apart from the body
 
 DB_NAME = "summarise.sqlite3"
 CONVERTED_MODELS = "ct2"  # folder beside the database for models converted to CTranslate2

@@ -1,43 +1,178 @@
-"""Clean stage: normalise the text of each paragraph before segmentation.
+"""Clean stage: normalise each paragraph, drop web boilerplate, and find the headline.
 
-Boilerplate removal (subscription prompts, link lists, disclaimers) belongs here too; until it
-lands, this stage only normalises characters that confuse the splitter and the tokenizers, and
-records what it dropped so that nothing disappears silently.
+Boilerplate is found three ways, and every removed line is kept with its reason:
+- by rule: regular expressions kept as data (boilerplate.toml), German and English;
+- by list shape: after a "Lesen Sie auch" / "More Stories" heading, the short lines that follow;
+  and at the very end of an article, a run of three or more short lines without sentence
+  punctuation (headlines of other articles);
+- by evidence across the run: a short line found in several different articles of one run.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import tomllib
 import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 # Invisible characters that carry no text: zero-width spaces and joiners, soft hyphens, BOMs.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
+_BULLET = re.compile(r"^[-–—•*·▪►]\s")
+# A sentence ends here: final punctuation, perhaps followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
+_FULL_STOP = re.compile(r"[.!?…][\"'“”»«›‹)\]]*$")  # "Lesen Sie auch:" is not a sentence
+
+HEADLINE_MAX_CHARS = 150
+LIST_ITEM_MAX_CHARS = 200
+TRAILING_LIST_MIN_LINES = 3
+TRAILING_ITEM_MAX_CHARS = 120
+# Evidence across a run: a line this short, found in this many different articles.
+REPEATED_MAX_CHARS = 200
+REPEATED_MIN_ARTICLES = 3
 
 
 @dataclass(frozen=True)
 class RemovedLine:
-    paragraph: int
+    paragraph: int  # position in the article as read (0 = first paragraph)
     text: str
     reason: str
 
 
 @dataclass
 class CleanText:
-    paragraphs: list[str]
+    paragraphs: list[str]  # the article's body, as it will be translated
+    headline: str | None = None  # the first line, when it reads like a headline
     removed: list[RemovedLine] = field(default_factory=list)
 
 
-def clean_paragraphs(paragraphs: list[str]) -> CleanText:
-    """NFC-normalise, drop invisible characters and collapse runs of white space."""
-    kept: list[str] = []
+@dataclass(frozen=True)
+class Rule:
+    reason: str
+    pattern: re.Pattern[str]
+    max_chars: int = sys.maxsize
+    starts_list: bool = False
+    not_a_sentence: bool = False  # only lines that do not end like a sentence
+
+    def matches(self, line: str) -> bool:
+        if len(line) > self.max_chars or (self.not_a_sentence and _FULL_STOP.search(line)):
+            return False
+        return self.pattern.search(line) is not None
+
+
+@lru_cache(maxsize=1)
+def boilerplate_rules() -> tuple[Rule, ...]:
+    """The rules shipped in boilerplate.toml."""
+    data = tomllib.loads(resources.files(__package__).joinpath("boilerplate.toml").read_text("utf-8"))
+    return tuple(
+        Rule(
+            reason=rule["reason"],
+            pattern=re.compile(rule["pattern"], re.IGNORECASE),
+            max_chars=rule.get("max_chars", sys.maxsize),
+            starts_list=rule.get("starts_list", False),
+            not_a_sentence=rule.get("not_a_sentence", False),
+        )
+        for rule in data["rule"]
+    )
+
+
+class RepeatedLines:
+    """Short lines seen in several different articles of one run: boilerplate by evidence."""
+
+    def __init__(self, min_articles: int = REPEATED_MIN_ARTICLES) -> None:
+        self.min_articles = min_articles
+        self._articles: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, article_id: str, paragraphs: Iterable[str]) -> None:
+        """Count an article's lines; the same content under two names counts once (same id)."""
+        for paragraph in paragraphs:
+            line = _normalise(paragraph)
+            if line and len(line) <= REPEATED_MAX_CHARS:
+                self._articles[line.casefold()].add(article_id)
+
+    def articles_with(self, line: str) -> int:
+        return len(self._articles.get(line.casefold(), ()))
+
+    def is_repeated(self, line: str) -> bool:
+        return len(line) <= REPEATED_MAX_CHARS and self.articles_with(line) >= self.min_articles
+
+
+def clean_paragraphs(
+    paragraphs: Sequence[str],
+    keep_boilerplate: bool = False,
+    repeated: RepeatedLines | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> CleanText:
+    """Normalise the paragraphs, remove boilerplate (unless kept) and take out the headline."""
+    rules = boilerplate_rules() if rules is None else rules
     removed: list[RemovedLine] = []
+    lines: list[tuple[int, str]] = []  # (position as read, normalised text)
     for index, paragraph in enumerate(paragraphs):
-        text = unicodedata.normalize("NFC", paragraph)
-        text = _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+        text = _normalise(paragraph)
         if text:
-            kept.append(text)
+            lines.append((index, text))
         else:
             removed.append(RemovedLine(index, paragraph, "no visible text"))
-    return CleanText(kept, removed)
+    if not keep_boilerplate:
+        lines = _drop_boilerplate(lines, rules, repeated, removed)
+    removed.sort(key=lambda line: line.paragraph)
+    body = [text for _, text in lines]
+    headline = body.pop(0) if len(body) > 1 and is_headline(body[0]) else None
+    return CleanText(body, headline, removed)
+
+
+def is_headline(line: str) -> bool:
+    """Short, at least two words, and no sentence punctuation at the end."""
+    return len(line) <= HEADLINE_MAX_CHARS and len(line.split()) >= 2 and not _SENTENCE_END.search(line)
+
+
+def _drop_boilerplate(
+    lines: list[tuple[int, str]],
+    rules: Sequence[Rule],
+    repeated: RepeatedLines | None,
+    removed: list[RemovedLine],
+) -> list[tuple[int, str]]:
+    kept: list[tuple[int, str]] = []
+    list_heading: str | None = None
+    for index, text in lines:
+        if list_heading is not None and _list_item(text):
+            removed.append(RemovedLine(index, text, f"link list after “{list_heading}”"))
+            continue
+        list_heading = None
+        rule = next((r for r in rules if r.matches(text)), None)
+        if rule is not None:
+            removed.append(RemovedLine(index, text, rule.reason))
+            list_heading = text if rule.starts_list else None
+        elif repeated is not None and repeated.is_repeated(text):
+            count = repeated.articles_with(text)
+            removed.append(RemovedLine(index, text, f"repeated in {count} articles of this run"))
+        else:
+            kept.append((index, text))
+    # Headlines of other articles at the very end, with no heading before them.
+    trailing = 0
+    while trailing < len(kept) - 1 and _trailing_item(kept[-1 - trailing][1]):
+        trailing += 1
+    if trailing >= TRAILING_LIST_MIN_LINES:
+        for index, text in kept[-trailing:]:
+            removed.append(RemovedLine(index, text, "trailing link list"))
+        kept = kept[:-trailing]
+    return kept
+
+
+def _list_item(line: str) -> bool:
+    return bool(_BULLET.match(line)) or (len(line) <= LIST_ITEM_MAX_CHARS and not _SENTENCE_END.search(line))
+
+
+def _trailing_item(line: str) -> bool:
+    return not _BULLET.match(line) and len(line) <= TRAILING_ITEM_MAX_CHARS and not _SENTENCE_END.search(line)
+
+
+def _normalise(paragraph: str) -> str:
+    """NFC, no invisible characters, single spaces."""
+    text = unicodedata.normalize("NFC", paragraph)
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()

@@ -109,6 +109,15 @@ SourceLanguage = Annotated[
 ]
 
 
+KeepBoilerplate = Annotated[
+    bool,
+    typer.Option(
+        "--keep-boilerplate",
+        help="Translate every line: no removal of subscription prompts, link lists, disclaimers.",
+    ),
+]
+
+
 class DeviceChoice(StrEnum):
     auto = "auto"
     cpu = "cpu"
@@ -169,6 +178,7 @@ def brief(
     summariser: Summariser = None,
     summariser_revision: SummariserRevision = None,
     source_lang: SourceLanguage = SourceLanguageChoice.auto,
+    keep_boilerplate: KeepBoilerplate = False,
     engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
@@ -187,6 +197,7 @@ def brief(
         summariser_revision=summariser_revision,
         with_summary=True,
         source_lang=source_lang,
+        keep_boilerplate=keep_boilerplate,
         engine=engine,
         device=device,
         threads=threads,
@@ -204,6 +215,7 @@ def translate(
     translator: Translator = None,
     translator_revision: TranslatorRevision = None,
     source_lang: SourceLanguage = SourceLanguageChoice.auto,
+    keep_boilerplate: KeepBoilerplate = False,
     engine: Engine = EngineChoice.auto,
     device: Device = DeviceChoice.auto,
     threads: Threads = None,
@@ -222,6 +234,7 @@ def translate(
         summariser_revision=None,
         with_summary=False,
         source_lang=source_lang,
+        keep_boilerplate=keep_boilerplate,
         engine=engine,
         device=device,
         threads=threads,
@@ -242,6 +255,7 @@ def _run(
     summariser_revision: str | None,
     with_summary: bool,
     source_lang: SourceLanguageChoice,
+    keep_boilerplate: bool,
     engine: EngineChoice,
     device: DeviceChoice,
     threads: int | None,
@@ -262,6 +276,7 @@ def _run(
             if with_summary
             else None,
             source_language=source_lang.value,
+            keep_boilerplate=keep_boilerplate,
             engine=engine.value,
             device=device.value,
             threads=threads,

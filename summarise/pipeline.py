@@ -9,6 +9,8 @@ memory stays bounded and finished briefs are on disk as early as possible.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
-from .clean import CleanText, clean_paragraphs
+from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
 from .engines import Engine, choose_engine, load_engine, physical_cores
 from .errors import CacheError, ConfigError, InputError, OutputError, StopRequested, SummariseError
 from .language import ENGLISH, GERMAN, Language, LanguageIdentifier
@@ -80,6 +82,7 @@ class RunOptions:
     cache_dir: Path | None = None
     engine: str = "auto"
     source_language: str = "auto"  # "de" or "en": skip language detection
+    keep_boilerplate: bool = False  # the clean stage then only normalises white space
     # Benchmarks only (random weights never stop): fixed output lengths, see TranslationSettings.
     fixed_output_ratio: float | None = None
     fixed_summary_tokens: int | None = None
@@ -194,10 +197,11 @@ class RunModels:
             if ref is not None
         }
 
-    def translation_key(self, sha256: str) -> str:
+    def translation_key(self, content: str) -> str:
+        """`content`: digest of the cleaned text (an article whose ads changed is not redone)."""
         return cache_key(
             kind="translation",
-            sha256=sha256,
+            content=content,
             source_language=self.options.source_language,
             model=self.translator_ref.name,
             revision=self.translator_ref.revision,
@@ -230,6 +234,7 @@ class _Job:
     """One article on its way through the flow."""
 
     article: Article
+    cleaned: CleanText
     translation_key: str
     summary_key: str | None
     translation: dict[str, Any] | None = None
@@ -255,7 +260,7 @@ def run(
     report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
     if not inputs:
         if not problems:
-            raise ConfigError("no .txt or .md files found in " + ", ".join(str(p) for p in paths))
+            raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
         return report
     _prepare_output_folder(options.out_dir)
     cache_folder = cache_dir(options.cache_dir)
@@ -264,6 +269,8 @@ def run(
     stems = output_stems(inputs, reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     digest_entries: list[tuple[dict[str, Any], PurePosixPath]] = []
+    # Boilerplate by evidence: short lines found in several articles of this run.
+    repeated = None if options.keep_boilerplate or len(inputs) < REPEATED_MIN_ARTICLES else _evidence(inputs)
     progress.start(len(inputs))
 
     def finish(job: _Job) -> None:
@@ -285,7 +292,7 @@ def run(
                 "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
                 job.article.source.path,
                 len(record["flags"]),
-                len(record["segments"]),
+                len(record["segments"]) + (1 if record["headline"] else 0),  # the headline is one
                 retried,
             )
         digest_entries.append((record, with_suffix_added(stem, ".md")))
@@ -304,7 +311,7 @@ def run(
                 continue
             for warning in article.warnings:
                 log.warning("%s: %s", source.path, warning)
-            job = _lookup(article, models, cache)
+            job = _lookup(article, models, cache, repeated)
             if job.cached:
                 finish(job)
                 progress.advance()
@@ -363,15 +370,33 @@ def _prepare_output_folder(folder: Path) -> None:
         raise OutputError(f"{folder}: the output path exists and is not a folder")
 
 
-def _lookup(article: Article, models: RunModels, cache: Cache) -> _Job:
-    translation_key = models.translation_key(article.sha256)
+def _lookup(article: Article, models: RunModels, cache: Cache, repeated: RepeatedLines | None) -> _Job:
+    cleaned = clean_paragraphs(article.paragraphs, models.options.keep_boilerplate, repeated)
+    translation_key = models.translation_key(_content_digest(cleaned))
     summary_key = models.summary_key(translation_key) if models.summary is not None else None
-    job = _Job(article, translation_key, summary_key)
+    job = _Job(article, cleaned, translation_key, summary_key)
     job.translation = cache.get("translation", translation_key)
     if summary_key is not None and job.translation is not None:
         job.summary = cache.get("summary", summary_key)
     job.cached = job.translation is not None and (summary_key is None or job.summary is not None)
     return job
+
+
+def _content_digest(cleaned: CleanText) -> str:
+    content = json.dumps([cleaned.headline, cleaned.paragraphs], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _evidence(inputs: Sequence[InputFile]) -> RepeatedLines:
+    """Lines of every article of the run, counted across articles (read once more, text only)."""
+    repeated = RepeatedLines()
+    for source in inputs:
+        try:
+            article = read_article(source)
+        except InputError:
+            continue  # reported when its turn comes
+        repeated.add(article.sha256, article.paragraphs)
+    return repeated
 
 
 def _process_wave(
@@ -383,18 +408,22 @@ def _process_wave(
     progress: Progress,
     should_stop: Callable[[], bool],
 ) -> None:
-    translatable: list[tuple[_Job, CleanText, Language]] = []
+    translatable: list[tuple[_Job, Language]] = []
     for job in wave:
         if job.translation is not None:
             continue
-        cleaned = clean_paragraphs(job.article.paragraphs)
+        cleaned = job.cleaned
         if not cleaned.paragraphs:
-            report.failures.append(ArticleFailure(job.article.source.path, "no text to translate"))
+            reason = "no text to translate"
+            if any(line.reason != "no visible text" for line in cleaned.removed):
+                removed = len(cleaned.removed)
+                reason += f": all {removed} lines were boilerplate (--keep-boilerplate keeps them)"
+            report.failures.append(ArticleFailure(job.article.source.path, reason))
             progress.advance()
             continue
-        language = models.language_of(cleaned.paragraphs)
+        language = models.language_of([*filter(None, [cleaned.headline]), *cleaned.paragraphs])
         if language.code == GERMAN:
-            translatable.append((job, cleaned, language))
+            translatable.append((job, language))
         elif language.code == ENGLISH:
             # Never translate English "from German": it goes through as it is, labelled.
             job.translation = _untranslated(cleaned, language)
@@ -429,7 +458,7 @@ def _process_wave(
 
 
 def _translate(
-    jobs: list[tuple[_Job, CleanText, Language]],
+    jobs: list[tuple[_Job, Language]],
     models: RunModels,
     cache: Cache,
     report: RunReport,
@@ -438,14 +467,15 @@ def _translate(
     """Segment every article, translate all segments together, then rebuild each article."""
     translator = models.translator()
     segmented = []
-    for job, cleaned, language in jobs:
+    for job, language in jobs:
         segmentation = segment_paragraphs(
-            cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
+            job.cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
         )
-        segmented.append((job, cleaned, language, segmentation))
+        segmented.append((job, language, segmentation))
     # Segments translated before (an edited article's unchanged sentences, agency boilerplate
     # repeated across articles) come from the translation memory; only the rest reach the model.
-    texts = list(dict.fromkeys(s.text for *_, seg in segmented for s in seg.segments))
+    headlines = [job.cleaned.headline for job, *_ in segmented if job.cleaned.headline]
+    texts = list(dict.fromkeys([*headlines, *(s.text for *_, seg in segmented for s in seg.segments)]))
     keys = {text: models.segment_key(text) for text in texts}
     remembered = cache.get_many("segment", keys.values())
     known = {text: _segment_from_memory(remembered[keys[text]]) for text in texts if keys[text] in remembered}
@@ -459,43 +489,45 @@ def _translate(
     todo = [text for text in texts if text not in known]
     for start in range(0, len(todo), SEGMENTS_PER_PASS):
         known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))
-    for job, cleaned, language, segmentation in segmented:
+    for job, language, segmentation in segmented:
         targets = [known[s.text] for s in segmentation.segments]
+        headline = job.cleaned.headline
         job.translation = {
             "engine": translator.engine.description,
             "language": _language_record(language, translated=True),
-            "source_paragraphs": cleaned.paragraphs,
+            "headline": _segment_record(headline, known[headline]) if headline else None,
             "sentences": segmentation.sentences,
-            "removed": [vars(line) for line in cleaned.removed],
             "segments": [
-                {
-                    "paragraph": s.paragraph,
-                    "sentence": s.sentence,
-                    "source": s.text,
-                    "target": t.text,
-                    "confidence": None if t.log_prob is None else round(t.log_prob, 4),
-                    "flags": t.flags,
-                    "retried": t.retried,
-                }
+                {"paragraph": s.paragraph, "sentence": s.sentence, **_segment_record(s.text, t)}
                 for s, t in zip(segmentation.segments, targets, strict=True)
             ],
             "paragraphs": assemble_paragraphs(
                 [s.paragraph for s in segmentation.segments],
                 [t.text for t in targets],
-                len(cleaned.paragraphs),
+                len(job.cleaned.paragraphs),
             ),
         }
         cache.put("translation", job.translation_key, job.translation)
 
 
+def _segment_record(source: str, translated: TranslatedSegment) -> dict[str, Any]:
+    return {
+        "source": source,
+        "target": translated.text,
+        "confidence": None if translated.log_prob is None else round(translated.log_prob, 4),
+        "flags": translated.flags,
+        "retried": translated.retried,
+    }
+
+
 def _untranslated(cleaned: CleanText, language: Language) -> dict[str, Any]:
     """An English article's record: its own text in place of a translation, one unit per paragraph."""
+    as_is = TranslatedSegment(cleaned.headline or "", None, [])
     return {
         "engine": "",
         "language": _language_record(language, translated=False),
-        "source_paragraphs": cleaned.paragraphs,
+        "headline": _segment_record(cleaned.headline, as_is) if cleaned.headline else None,
         "sentences": len(cleaned.paragraphs),
-        "removed": [vars(line) for line in cleaned.removed],
         "segments": [
             {
                 "paragraph": i,
@@ -554,10 +586,12 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
             "sha256": article.sha256,
             "encoding": article.encoding,
             "warnings": article.warnings,
+            **({"metadata": article.metadata} if article.metadata else {}),
         },
         "models": described,
         "settings": {"translation": models.translation.signature()},
-        "title": _title(article, translation),
+        "title": translation["headline"]["target"] if translation["headline"] else article.source.path.stem,
+        "headline": translation["headline"],
         "language": translation["language"],
     }
     if job.summary is not None and models.summary is not None:
@@ -587,18 +621,28 @@ def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
         for index, s in enumerate(segments)
         if s["flags"]
     ]
-    record["cleaning"] = {"removed": translation["removed"]}
+    headline = translation["headline"]
+    if headline and headline["flags"]:
+        record["flags"].insert(
+            0,
+            {
+                "segment": None,
+                "paragraph": None,
+                "headline": True,
+                "reasons": headline["flags"],
+                "confidence": headline["confidence"],
+                "retried": headline["retried"],
+                "source": headline["source"],
+                "target": headline["target"],
+            },
+        )
+    record["cleaning"] = {
+        "boilerplate_kept": models.options.keep_boilerplate,
+        "removed": [vars(line) for line in job.cleaned.removed],
+    }
     record["cached"] = job.cached
     record["created"] = created
     return record
-
-
-def _title(article: Article, translation: dict[str, Any]) -> str:
-    """The translated first paragraph when it reads like a headline, else the file name."""
-    first = translation["source_paragraphs"][0] if translation["source_paragraphs"] else ""
-    if first and len(first) <= 150 and first.rstrip()[-1] not in ".!?:;" and translation["paragraphs"]:
-        return str(translation["paragraphs"][0])
-    return article.source.path.stem
 
 
 def _write_outputs(

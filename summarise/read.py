@@ -10,10 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import InputError
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
+MIN_WEB_ARTICLE_CHARS = 80
 
 # Share of control characters (other than tab/newline/form feed) above which text is called binary.
 _MAX_CONTROL_SHARE = 0.01
@@ -37,6 +40,8 @@ class Article:
     paragraphs: list[str]
     encoding: str
     warnings: list[str] = field(default_factory=list)
+    # From a web page's metadata (HTML input): title, author, date, site name, when present.
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def discover_inputs(
@@ -109,8 +114,15 @@ def read_article(source: InputFile) -> Article:
             reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
             raise InputError(source.path, reason) from None
         raise InputError(source.path, f"cannot read: {error.strerror or error}") from None
-    text, encoding, warnings = decode(data, source.path)
-    paragraphs = split_paragraphs(text)
+    metadata: dict[str, str] = {}
+    if source.path.suffix.lower() in HTML_SUFFIXES:
+        text, encoding, warnings, metadata = read_web_page(data, source.path)
+        paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
+        if metadata.get("title") and (not paragraphs or paragraphs[0] != metadata["title"]):
+            paragraphs.insert(0, metadata["title"])  # the clean stage takes it as the headline
+    else:
+        text, encoding, warnings = decode(data, source.path)
+        paragraphs = split_paragraphs(text)
     if not paragraphs:
         raise InputError(source.path, "empty file (no text)")
     return Article(
@@ -119,7 +131,33 @@ def read_article(source: InputFile) -> Article:
         paragraphs=paragraphs,
         encoding=encoding,
         warnings=warnings,
+        metadata=metadata,
     )
+
+
+def read_web_page(data: bytes, path: Path) -> tuple[str, str, list[str], dict[str, str]]:
+    """A saved web page -> its article's text (one paragraph per line) and metadata.
+
+    trafilatura finds the main text and leaves navigation, ads, comments and cookie banners out.
+    """
+    if not data.strip():
+        raise InputError(path, "empty file (no text)")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "binary file (contains NUL bytes), not a web page")
+    import trafilatura
+
+    extracted: Any = trafilatura.bare_extraction(
+        data, include_comments=False, include_tables=False, with_metadata=True
+    )
+    document: dict[str, Any] = extracted.as_dict() if extracted is not None else {}
+    text = str(document.get("text") or "").strip()
+    # With no article, the extractor falls back to whatever is left (a menu's "Start").
+    if len(text) < MIN_WEB_ARTICLE_CHARS:
+        raise InputError(path, "no article text found in this web page")
+    metadata = {
+        key: str(document[key]) for key in ("title", "author", "date", "sitename") if document.get(key)
+    }
+    return text, "html", [], metadata
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:

@@ -85,7 +85,9 @@ def render_json(record: dict[str, Any]) -> str:
 
 def render_brief(record: dict[str, Any]) -> str:
     """The Markdown brief: title, summary, full translation, then where it came from."""
-    lines = [f"# {record['title']}", "", "## Summary", "", record["summary"] or "_(no summary)_", ""]
+    headline_flag = next((n for n, f in enumerate(record["flags"], start=1) if f.get("headline")), None)
+    title = f"{record['title']} [?{headline_flag}]" if headline_flag else record["title"]
+    lines = [f"# {title}", "", "## Summary", "", record["summary"] or "_(no summary)_", ""]
     if record["flags"]:
         lines += [f"_{_flag_count(record)}: marked [?n] below; see “Check these”._", ""]
     language = record["language"]
@@ -106,7 +108,9 @@ def _marked_translation(record: dict[str, Any]) -> str:
     """The translation with each doubtful segment followed by its marker, [?1], [?2], ..."""
     if not record["flags"]:
         return str(record["translation"])
-    markers = {flag["segment"]: n for n, flag in enumerate(record["flags"], start=1)}
+    markers = {
+        flag["segment"]: n for n, flag in enumerate(record["flags"], start=1) if not flag.get("headline")
+    }
     segments = record["segments"]
     targets = [
         f"{s['target'] or '…'} [?{markers[i]}]" if i in markers else s["target"]
@@ -125,7 +129,8 @@ def _check_these(record: dict[str, Any]) -> list[str]:
         reasons = ", ".join(REASON_TEXT.get(r, r) for r in flag["reasons"])
         confidence = "" if flag["confidence"] is None else f"; confidence {flag['confidence']:.2f}"
         retried = "; still so after a retry with stricter decoding" if flag["retried"] else ""
-        lines += [f"{n}. [?{n}] {reasons}{confidence}{retried}", f"   - German: {flag['source']}"]
+        where = " (the headline)" if flag.get("headline") else ""
+        lines += [f"{n}. [?{n}]{where} {reasons}{confidence}{retried}", f"   - German: {flag['source']}"]
         lines += [f"   - English: {flag['target'] or '(nothing)'}", ""]
     return lines
 
@@ -149,10 +154,29 @@ def _provenance(record: dict[str, Any]) -> list[str]:
         f"({coverage['retried']} retried with stricter decoding)"
     )
     lines.append(f"- Language: {record['language']['description']}")
+    lines.append(f"- Cleaning: {_cleaning(record['cleaning'])}")
+    for key, value in source.get("metadata", {}).items():
+        lines.append(f"- Web page {key}: {value}")
     for warning in source.get("warnings", []):
         lines.append(f"- Warning: {warning}")
     lines.append(f"- Date: {record['created']}")
     return lines
+
+
+def _cleaning(cleaning: dict[str, Any]) -> str:
+    """What the clean stage removed, counted by reason (every line is listed in the JSON)."""
+    if cleaning["boilerplate_kept"]:
+        return "boilerplate kept (--keep-boilerplate)"
+    reasons = Counter(
+        "link list" if line["reason"].startswith("link list") else line["reason"]
+        for line in cleaning["removed"]
+        if line["reason"] != "no visible text"
+    )
+    if not reasons:
+        return "no boilerplate found"
+    counted = ", ".join(f"{reason} x{count}" if count > 1 else reason for reason, count in reasons.items())
+    lines = sum(reasons.values())
+    return f"{lines} line{'s' if lines > 1 else ''} removed as boilerplate ({counted}); listed in the JSON"
 
 
 def render_digest(entries: Sequence[tuple[dict[str, Any], PurePosixPath]], created: str) -> str:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from summarise.cli import app
 from summarise.models import ModelSpec
 from summarise.pipeline import RunOptions, run
+from summarise.read import split_paragraphs
 
 runner = CliRunner()
 
@@ -67,13 +68,19 @@ def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
             "segments": len(segments),
             "translated": len(segments),
             # Random weights: the guard doubts most of it, retries it, and says so.
-            "flagged": len(record["flags"]),
+            "flagged": len([f for f in record["flags"] if not f.get("headline")]),
             "retried": sum(s["retried"] for s in segments),
         }
-        assert [f["segment"] for f in record["flags"]] == [i for i, s in enumerate(segments) if s["flags"]]
-        # Every line of the source is in the segments, in order.
-        source_text = " ".join(source.read_text(encoding="utf-8").split())
-        assert " ".join(s["source"] for s in segments) == source_text
+        doubted = [f["segment"] for f in record["flags"] if not f.get("headline")]
+        assert doubted == [i for i, s in enumerate(segments) if s["flags"]]
+        # Every line of the source is accounted for, in order: removed as boilerplate (and listed),
+        # the headline, or in the segments.
+        paragraphs = split_paragraphs(source.read_text(encoding="utf-8"))
+        removed = {line["paragraph"] for line in record["cleaning"]["removed"]}
+        kept = [p for i, p in enumerate(paragraphs) if i not in removed]
+        if record["headline"]:
+            assert " ".join(kept.pop(0).split()) == record["headline"]["source"]
+        assert " ".join(s["source"] for s in segments).split() == " ".join(kept).split()
         brief = (out / f"{name}.md").read_text(encoding="utf-8")
         for heading in ("## Summary", "## Translation", record["source"]["sha256"], "Date:"):
             assert heading in brief
@@ -158,7 +165,7 @@ def test_no_articles_is_a_usage_error(tmp_path: Path, tiny_marian: Path, tiny_ba
         app, brief_args(tmp_path / "empty-folder", tmp_path / "out", tiny_marian, tiny_bart)
     )
     assert result.exit_code == 2
-    assert "no .txt or .md files" in result.stderr
+    assert "no .txt, .md or .html files" in result.stderr
 
 
 def run_console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -101,7 +101,7 @@ def test_bad_arguments_are_reported_not_raised(tmp_path: Path) -> None:
     assert [f.path for f in inputs] == [good]
     assert [(p.path.name, p.reason) for p in problems] == [
         ("missing.txt", "no such file or folder"),
-        ("a.pdf", "unsupported file type (expected .txt, .md)"),
+        ("a.pdf", "unsupported file type (expected .txt, .md, .html, .htm)"),
     ]
 
 

@@ -1,0 +1,201 @@
+"""The clean stage: boilerplate by rule, by list shape and by evidence across a run; the headline;
+saved web pages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from cleaning_cases import MORE_JUNK, MORE_TEXT, SEEDS
+from conftest import REPO
+from test_cli import brief_args, options, runner
+
+from summarise.clean import RepeatedLines, clean_paragraphs, is_headline
+from summarise.cli import app
+from summarise.pipeline import run
+
+sys.path.insert(0, str(REPO / "scripts"))
+from cleaning_scores import score_lines, score_seed
+
+LEAD = "Die Regierung hat am Montag ein neues Gesetz beschlossen."
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seed_tables_nothing_of_the_article_is_removed(name: str) -> None:
+    score = score_seed(name)
+    assert score.false_positives == 0
+    # One known miss in all five seeds: an inline teaser for another article (see cleaning_cases).
+    assert score.false_negatives <= (1 if name.startswith("002") else 0)
+
+
+@pytest.mark.parametrize("line", MORE_JUNK)
+def test_more_boilerplate_is_removed_with_its_reason(line: str) -> None:
+    cleaned = clean_paragraphs([LEAD, line, LEAD])
+    assert [(r.paragraph, r.text) for r in cleaned.removed] == [(1, line)]
+    assert cleaned.removed[0].reason
+    assert cleaned.paragraphs == [LEAD, LEAD]
+
+
+@pytest.mark.parametrize("line", MORE_TEXT)
+def test_article_text_that_starts_like_boilerplate_is_kept(line: str) -> None:
+    assert clean_paragraphs([LEAD, line, LEAD]).paragraphs == [LEAD, line, LEAD]
+
+
+def test_scores_of_the_extra_lines() -> None:
+    score = score_lines()
+    assert (score.precision, score.recall) == (1.0, 1.0)
+
+
+def test_a_link_list_ends_at_the_first_line_of_article_text() -> None:
+    cleaned = clean_paragraphs(
+        [LEAD, "Lesen Sie auch:", "- Erster Link", "Zweiter Link ohne Punkt", "Der Text geht hier weiter."]
+    )
+    assert cleaned.paragraphs == [LEAD, "Der Text geht hier weiter."]
+    assert [r.reason for r in cleaned.removed] == [
+        "related links",
+        "link list after “Lesen Sie auch:”",
+        "link list after “Lesen Sie auch:”",
+    ]
+
+
+def test_headlines_of_other_articles_at_the_very_end_are_a_link_list() -> None:
+    tail = ["Bahn erhöht die Preise", "Sturm über Norddeutschland", "Bundesliga: Bayern verliert"]
+    cleaned = clean_paragraphs([LEAD, LEAD.replace("Montag", "Dienstag"), *tail])
+    assert [r.text for r in cleaned.removed] == tail
+    assert {r.reason for r in cleaned.removed} == {"trailing link list"}
+    # Two short lines are not enough to call a list, and bullets need a heading.
+    assert not clean_paragraphs([LEAD, LEAD, *tail[:2]]).removed
+    assert not clean_paragraphs([LEAD, LEAD, "- a", "- b", "- c"]).removed
+
+
+def test_a_line_found_in_several_articles_of_a_run_is_boilerplate() -> None:
+    footer = "Folgen Sie der Redaktion auch auf Mastodon: @zeitung@social.example"
+    articles = {f"sha{i}": [f"Artikel {i} beginnt hier.", footer] for i in range(4)}
+    repeated = RepeatedLines()
+    for article_id, paragraphs in articles.items():
+        repeated.add(article_id, paragraphs)
+    cleaned = clean_paragraphs(articles["sha0"], repeated=repeated)
+    assert cleaned.paragraphs == ["Artikel 0 beginnt hier."]
+    assert cleaned.removed[0].reason == "repeated in 4 articles of this run"
+    # In two articles only, or the same content under several names: not evidence.
+    twice = RepeatedLines()
+    for article_id in ("a", "b", "b", "b"):
+        twice.add(article_id, articles["sha1"])
+    assert clean_paragraphs(articles["sha1"], repeated=twice).paragraphs == articles["sha1"]
+
+
+def test_keep_boilerplate_removes_nothing() -> None:
+    paragraphs = [LEAD, *MORE_JUNK]
+    kept = clean_paragraphs(paragraphs, keep_boilerplate=True)
+    assert kept.paragraphs == paragraphs and not kept.removed
+
+
+@pytest.mark.parametrize(
+    ("line", "headline"),
+    [
+        ("Putin dankt nordkoreanischen Soldaten", True),
+        ("Kim Jong Un hat versprochen, Russland zu helfen.", False),  # a sentence
+        ("Die wichtigsten Punkte:", False),  # leads into what follows
+        ("Liveblog", False),  # one word
+        ("Ein " + "sehr " * 40 + "langer Satz ohne Punkt", False),
+    ],
+)
+def test_is_headline(line: str, headline: bool) -> None:
+    assert is_headline(line) is headline
+
+
+def test_the_headline_becomes_the_title_and_leaves_the_body(tmp_path: Path, copy_marian: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    headline = "Putin dankt nordkoreanischen Soldaten"
+    (inbox / "a.txt").write_text(f"{headline}\n{LEAD}\nDas Treffen dauerte zwei Stunden.", encoding="utf-8")
+    run([inbox], options(tmp_path / "out", copy_marian, None))
+    record = json.loads((tmp_path / "out" / "a.json").read_text(encoding="utf-8"))
+    assert record["headline"]["source"] == headline
+    assert record["title"] == record["headline"]["target"] and record["title"]  # the copy model: German back
+    assert headline not in [s["source"] for s in record["segments"]]
+    assert record["segments"][0]["source"] == LEAD
+
+
+def test_seed_briefs_carry_none_of_the_junk(
+    seeds_copy: Path, tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    out = tmp_path / "briefs"
+    result = runner.invoke(app, brief_args(seeds_copy, out, copy_marian, tiny_bart))
+    assert result.exit_code == 0, result.output
+    for name, junk in SEEDS.items():
+        record = json.loads((out / name).with_suffix(".json").read_text(encoding="utf-8"))
+        removed = [line["text"] for line in record["cleaning"]["removed"]]
+        sources = " ".join(s["source"] for s in record["segments"])
+        for start in junk:
+            if start.startswith("Nordkoreanischer Staatschef"):
+                continue  # the known miss
+            assert start not in sources, (name, start)
+            assert any(text.startswith(start) for text in removed), (name, start)
+        brief = (out / name).with_suffix(".md").read_text(encoding="utf-8")
+        assert "- Cleaning: " in brief and "- Language: German (de, detected" in brief
+    brief = (out / "001_feed063c7223cddc.md").read_text(encoding="utf-8")
+    assert "subscription prompt x3" in brief and "link list x3" in brief
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8">
+<title>Putin dankt Kim für Hilfe in Kursk | Beispielzeitung</title>
+<meta property="og:title" content="Putin dankt Kim für Hilfe in Kursk">
+<meta name="author" content="Anna Beispiel">
+<meta property="article:published_time" content="2025-09-03T10:00:00+02:00">
+</head><body>
+<div id="cookie-banner">Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten.
+<button>Alle akzeptieren</button></div>
+<nav><ul><li><a href="/">Startseite</a></li><li><a href="/politik">Politik</a></li>
+<li><a href="/sport">Sport</a></li><li><a href="/wetter">Wetter</a></li></ul></nav>
+<aside class="ad">Anzeige: Jetzt günstig Strom wechseln und 200 Euro sparen!</aside>
+<main><article>
+<h1>Putin dankt Kim für Hilfe in Kursk</h1>
+<p class="byline">Von Anna Beispiel, 3. September 2025</p>
+{paragraphs}
+</article></main>
+<section id="comments"><h2>Kommentare (2)</h2>
+<div class="comment"><p>Leser123: Das ist doch alles Propaganda, glaubt kein Mensch.</p></div>
+<div class="comment"><p>Hans W.: Endlich mal ein guter Artikel zu dem Thema hier.</p></div>
+</section>
+<footer><p>© 2025 Beispielzeitung GmbH. Alle Rechte vorbehalten. Impressum. Datenschutz.</p></footer>
+</body></html>
+"""
+
+
+def test_a_saved_web_page_briefs_like_a_text_article(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    text = (REPO / "seeds" / "003_7118c5d12a141062.txt").read_text(encoding="utf-8")
+    body = [line for line in text.splitlines() if line.strip()][1:6]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    page = PAGE.replace("{paragraphs}", "\n".join(f"<p>{p}</p>" for p in body))
+    (inbox / "putin-kim.html").write_text(page, encoding="utf-8")
+    out = tmp_path / "briefs"
+    result = runner.invoke(app, brief_args(inbox, out, copy_marian, tiny_bart))
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "putin-kim.json").read_text(encoding="utf-8"))
+    assert record["source"]["metadata"]["author"] == "Anna Beispiel"
+    assert record["source"]["metadata"]["date"] == "2025-09-03"
+    assert record["headline"]["source"] == "Putin dankt Kim für Hilfe in Kursk"
+    sources = " ".join(s["source"] for s in record["segments"])
+    for paragraph in body:
+        assert paragraph[:60] in sources
+    for junk in ("Cookies", "Startseite", "Strom wechseln", "Propaganda", "Leser123", "Rechte vorbehalten"):
+        assert junk not in sources and junk not in record["translation"]
+    assert (out / "putin-kim.md").read_text(encoding="utf-8").startswith("# ")
+
+
+def test_a_web_page_without_an_article_is_named_and_skipped(tmp_path: Path, copy_marian: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.html").write_text("<html><body><nav><a href='/'>Start</a></nav></body></html>")
+    (inbox / "good.txt").write_text(LEAD, encoding="utf-8")
+    args = ["translate", str(inbox), "-o", str(tmp_path / "out"), "--translator", str(copy_marian)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert f"error: {inbox / 'empty.html'}: no article text found in this web page" in result.stderr
