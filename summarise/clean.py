@@ -99,7 +99,7 @@ class RepeatedLines:
         return len(self._articles.get(line.casefold(), ()))
 
     def is_repeated(self, line: str) -> bool:
-        return len(line) <= REPEATED_MAX_CHARS and self.articles_with(line) >= self.min_articles
+        return self.articles_with(line) >= self.min_articles  # longer lines were never counted
 
 
 def clean_paragraphs(

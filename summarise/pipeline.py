@@ -1,6 +1,6 @@
 """The library's entry point: run the flow over files and folders and write the outputs.
 
-    read -> clean -> segment -> translate -> summarise -> render, with a cache around it.
+    read -> clean -> language -> segment -> translate -> summarise -> render, with a cache around it.
 
 Articles are taken in waves: all segments of a wave are translated together in length-sorted
 batches, then each article of the wave is summarised and written before the next wave starts, so
