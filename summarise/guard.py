@@ -118,4 +118,6 @@ def better(first: tuple[list[str], float | None], second: tuple[list[str], float
     (first_reasons, first_log_prob), (second_reasons, second_log_prob) = first, second
     if len(second_reasons) != len(first_reasons):
         return len(second_reasons) < len(first_reasons)
-    return (second_log_prob or float("-inf")) > (first_log_prob or float("-inf"))
+    unknown = float("-inf")  # 0.0 is a real (certain) log-probability, so no `or` here
+    first_value = unknown if first_log_prob is None else first_log_prob
+    return (unknown if second_log_prob is None else second_log_prob) > first_value

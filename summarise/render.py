@@ -100,8 +100,8 @@ def render_brief(record: dict[str, Any]) -> str:
 
 
 def _flag_count(record: dict[str, Any]) -> str:
-    flagged = len(record["flags"])
-    return f"{flagged} of {len(record['segments'])} translated segments may be unfaithful"
+    units = len(record["segments"]) + (1 if record["headline"] else 0)  # the headline is translated too
+    return f"{len(record['flags'])} of {units} translated segments may be unfaithful"
 
 
 def _marked_translation(record: dict[str, Any]) -> str:

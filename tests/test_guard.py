@@ -68,6 +68,8 @@ def test_the_retry_is_kept_only_when_it_is_better() -> None:
     assert not better(([TOO_LONG], -0.2), ([TOO_LONG, LOW_CONFIDENCE], -2.0))
     assert better(([TOO_LONG], -0.9), ([TOO_LONG], -0.5))  # as many doubts: more confident wins
     assert not better(([TOO_LONG], -0.5), ([TOO_LONG], -0.9))
+    assert better(([TOO_LONG], -0.5), ([TOO_LONG], 0.0))  # certain is more confident, not unknown
+    assert not better(([TOO_LONG], -0.5), ([TOO_LONG], None))
 
 
 @pytest.fixture(scope="module")
