@@ -1,6 +1,7 @@
 """Benchmark: summarise against the usual ways of running the same models, on this machine.
 
-    python -m summarise.bench [--quick] [--json FILE] [--threads N] [--work DIR]
+    python -m summarise.bench [--quick] [--json FILE] [--threads N] [--device cpu|cuda] [--work DIR]
+    python -m summarise.bench --sweep [--threads N]     # CTranslate2 workers x threads, on the CPU
 
 Random-weight models with the real architectures (opus-mt-de-en; distilbart-cnn-12-6) cost what
 the real ones cost per token, but never stop by themselves, so every system is made to produce
@@ -12,11 +13,15 @@ after round (A B C D, A B C D), and the report gives medians and ratios.
 Translation, beam 4 unless said:
   naive     transformers generate per sentence, batch 1, fp32 (on a length-stratified subset)
   batched   transformers, sentences sorted by length, batches of 16, fp32 (what EasyNMT does)
-  ct2       raw CTranslate2 int8 on pre-tokenized segments, the same batches as ours
+  ct2       raw CTranslate2 on pre-tokenized segments, the same batches as ours (CPU: int8)
+  big       GPU only: transformers fp32, sorted batches of 256 sentences (the best transformers
+            configuration of the H100 sweep in DESIGN.md), beam 4 and greedy
   ours      summarise's default path end to end (read, segment, translate, write, cache)
-Summarisation (one ~700-token article at a time, beam 4, no-repeat 3, 80 tokens):
-  naive     transformers generate, fp32
-  ours      summarise's summariser on its default engine
+  torch_<dtype>  GPU only: our batches on the torch engine in float32/float16/bfloat16
+Summarisation (~700-token articles, beam 4, no-repeat 3, 80 tokens):
+  naive     transformers generate, fp32, one article at a time
+  fp16x16   GPU only: transformers fp16, 16 articles per batch
+  ours      summarise's summariser as a run places it, articles batched together
 """
 
 from __future__ import annotations
@@ -35,30 +40,35 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .cache import CONVERTED_MODELS
-from .engines import Ct2Engine, load_engine, physical_cores
+from .engines import Ct2Engine, Engine, convert_for_ct2, load_engine, physical_cores
 from .localmodels import (
     BART_DISTILBART_CNN,
     BART_TINY,
     MARIAN_OPUS_DE_EN,
     MARIAN_TINY,
+    Architecture,
     build_bart,
     build_marian,
 )
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .pipeline import RunOptions, run
+from .placement import EngineLoader, effective_batch_tokens, plan
 from .segment import segment_paragraphs, split_sentences
 from .summarise import Summariser, summary_settings
-from .translate import DEFAULT_BATCH_TOKENS, batches_by_tokens, translation_settings
+from .translate import Translator, batches_by_tokens, translation_settings
 
 OUTPUT_RATIO = 1.1
 SUMMARY_TOKENS = 80
 SUMMARY_ARTICLE_TOKENS = 700
 BEAMS = 4
 EASYNMT_BATCH = 16
+BIG_BATCH = 256  # sentences per batch: transformers' best on the H100 (DESIGN.md)
+REFERENCE_SUMMARY_BATCH = 16  # the issue's GPU reference: transformers fp16, 16 articles per batch
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -68,8 +78,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--threads", type=int, default=physical_cores(), help="threads for every system")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where every system runs")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="CPU: raw CTranslate2 at every workers x threads split of --threads, translation and summaries",
+    )
     parser.add_argument("--work", type=Path, help="folder for the built models (kept and reused)")
     parser.add_argument("--seeds", type=Path, default=_default_seeds(), help="folder of German articles")
+    # Plumbing check for tests: tiny models, figures meaningless.
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    # Plumbing check for tests: the GPU-only systems too, on whatever --device is.
+    parser.add_argument("--all-systems", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--probe", nargs=3, metavar=("MARIAN", "BART", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -78,11 +98,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.getLogger("summarise").setLevel(logging.ERROR)
     if args.probe:
         marian, bart, converted = (Path(p) for p in args.probe)
-        print(json.dumps(_memory_probe(marian, bart, converted, args.threads, args.seeds)))
+        print(json.dumps(_memory_probe(marian, bart, converted, args)))
         return
     with tempfile.TemporaryDirectory(prefix="summarise-bench-") as tmp:
-        results = _bench(args, Path(tmp), args.work or Path(tmp) / "models")
-    _print(results)
+        work = args.work or Path(tmp) / "models"
+        results = _sweep(args, work) if args.sweep else _bench(args, Path(tmp), work)
+    _print_sweep(results) if args.sweep else _print(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"\nwritten to {args.json}")
@@ -135,6 +156,32 @@ def _write_inputs(folder: Path, seeds: dict[str, list[str]], long_words: int) ->
         (folder / "long.txt").write_text(_long_article(all_paragraphs, long_words), encoding="utf-8")
 
 
+@dataclass
+class _Models:
+    marian: ResolvedModel
+    bart: ResolvedModel
+    converted: Path  # CTranslate2 conversions, made once
+
+
+def _build_models(args: argparse.Namespace, work: Path, training_text: list[str]) -> _Models:
+    sizes: tuple[Architecture, Architecture] = (
+        (MARIAN_TINY, BART_TINY) if args.tiny else (MARIAN_OPUS_DE_EN, BART_DISTILBART_CNN)
+    )
+    suffix = "tiny" if args.tiny else "random"
+    marian_dir, bart_dir = work / f"opus-mt-de-en-{suffix}", work / f"distilbart-cnn-12-6-{suffix}"
+    if not (marian_dir / "config.json").is_file():
+        _say("building a random opus-mt-de-en (74M parameters) ...")
+        build_marian(training_text, marian_dir, sizes[0])
+    if not (bart_dir / "config.json").is_file():
+        _say("building a random distilbart-cnn-12-6 (306M parameters) ...")
+        build_bart(training_text, bart_dir, sizes[1])
+    return _Models(
+        resolve_model(ModelSpec("translator", str(marian_dir)), "--translator"),
+        resolve_model(ModelSpec("summariser", str(bart_dir)), "--summariser"),
+        work / "ct2",
+    )
+
+
 # ----------------------------------------------------------------------------- the run
 
 
@@ -145,36 +192,34 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     torch.set_num_threads(args.threads)
-    quick = args.quick
-    rounds = 2
+    gpu = args.device == "cuda"
+    gpu_systems = gpu or args.all_systems
+    if gpu and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA GPU")
+    quick = args.quick or args.tiny
+    rounds = 1 if args.tiny else 2
     seeds = _seed_paragraphs(args.seeds)
     training_text = [p for ps in seeds.values() for p in ps]
+    models = _build_models(args, work, training_text)
+    marian_dir, bart_dir = models.marian.path, models.bart.path
 
-    marian_dir, bart_dir = work / "opus-mt-de-en-random", work / "distilbart-cnn-12-6-random"
-    if not (marian_dir / "config.json").is_file():
-        _say("building a random opus-mt-de-en (74M parameters) ...")
-        build_marian(training_text, marian_dir, MARIAN_OPUS_DE_EN)
-    if not (bart_dir / "config.json").is_file():
-        _say("building a random distilbart-cnn-12-6 (306M parameters) ...")
-        build_bart(training_text, bart_dir, BART_DISTILBART_CNN)
-    marian = resolve_model(ModelSpec("translator", str(marian_dir)), "--translator")
-    bart = resolve_model(ModelSpec("summariser", str(bart_dir)), "--summariser")
-    converted = work / "ct2"
-
-    _say("converting both to CTranslate2 int8 (once) ...")
+    # What a run would place on this device; a GPU that CTranslate2 cannot use leaves it out.
+    _say(f"loading both models as summarise places them on {args.device} ...")
+    loader = EngineLoader("auto", args.device, args.threads, models.converted)
     conversion: dict[str, float] = {}
-    engines = {}
-    for role, model in (("translator", marian), ("summariser", bart)):
+    engines: dict[str, Engine] = {}
+    for role, model in (("translator", models.marian), ("summariser", models.bart)):
         started = time.perf_counter()
-        engines[role] = _ct2(model, role, args.threads, converted)
+        engines[role] = loader.load(model)
         conversion[role] = time.perf_counter() - started
+    ct2_works = isinstance(engines["translator"], Ct2Engine)
 
     load: dict[str, float] = {}
     started = time.perf_counter()
-    hf_marian = AutoModelForSeq2SeqLM.from_pretrained(marian_dir).eval()
+    hf_marian = AutoModelForSeq2SeqLM.from_pretrained(marian_dir).eval().to(args.device)
     load["transformers_translator"] = time.perf_counter() - started
     started = time.perf_counter()
-    hf_bart = AutoModelForSeq2SeqLM.from_pretrained(bart_dir).eval()
+    hf_bart = AutoModelForSeq2SeqLM.from_pretrained(bart_dir).eval().to(args.device)
     load["transformers_summariser"] = time.perf_counter() - started
     marian_tok = AutoTokenizer.from_pretrained(marian_dir)
     bart_tok = AutoTokenizer.from_pretrained(bart_dir)
@@ -184,7 +229,7 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     if quick:  # two seed articles, a third of the work
         seeds = dict(list(seeds.items())[::2][:2])
     _write_inputs(inputs, seeds, long_words=0 if quick else 1500)
-    settings = translation_settings(marian, "ct2", BEAMS)
+    settings = translation_settings(models.marian, "ct2", BEAMS)
 
     def count(text: str) -> int:
         return len(marian_tok(text)["input_ids"])
@@ -206,34 +251,50 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     def fixed(longest: int) -> int:
         return math.ceil(OUTPUT_RATIO * longest)
 
+    def synchronise() -> None:
+        if gpu:
+            torch.cuda.synchronize()
+
     def hf_generate(model: Any, tok: Any, ids: list[list[int]], new: int, **kw: Any) -> None:
-        batch = tok.pad({"input_ids": ids}, padding=True, return_tensors="pt")
+        batch = tok.pad({"input_ids": ids}, padding=True, return_tensors="pt").to(args.device)
         with torch.inference_mode():
             model.generate(**batch, min_new_tokens=new, max_new_tokens=new, do_sample=False, **kw)
 
     def naive() -> tuple[float, float]:
         for i in naive_subset:
             hf_generate(hf_marian, marian_tok, [encoded[i]], fixed(lengths[i]), num_beams=BEAMS)
+        synchronise()
         return naive_useful, 0.0
 
-    def batched() -> tuple[float, float]:
-        for start in range(0, len(order), EASYNMT_BATCH):
-            batch = order[start : start + EASYNMT_BATCH]
-            new = fixed(lengths[batch[-1]])
-            hf_generate(hf_marian, marian_tok, [encoded[i] for i in batch], new, num_beams=BEAMS)
-        return useful, 0.0
+    def sorted_batches(size: int, beams: int, model: Any = hf_marian) -> System:
+        def go() -> tuple[float, float]:
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                new = fixed(lengths[batch[-1]])
+                hf_generate(model, marian_tok, [encoded[i] for i in batch], new, num_beams=beams)
+            synchronise()
+            return useful, 0.0
 
-    # The very CTranslate2 translator that summarise's engine holds, fed pre-tokenized batches.
-    ct2_translator = engines["translator"].translator
-    ct2_batches = [
-        ([marian_tok.convert_ids_to_tokens(encoded[i]) for i in batch], fixed(max(lengths[i] for i in batch)))
-        for batch in batches_by_tokens(order, lengths, DEFAULT_BATCH_TOKENS)
-    ]
+        return go
+
+    # Our batches, as the translator cuts them for the placement the run chose.
+    placement = engines["translator"].placement
+    our_batches = batches_by_tokens(
+        order, lengths, effective_batch_tokens(placement, sum(lengths)), placement.batch_segments
+    )
 
     def raw_ct2(beams: int) -> System:
+        # The very CTranslate2 translator that summarise's engine holds, fed pre-tokenized batches.
+        engine = engines["translator"]
+        assert isinstance(engine, Ct2Engine)
+        ct2_batches = [
+            ([marian_tok.convert_ids_to_tokens(encoded[i]) for i in batch], fixed(lengths[batch[-1]]))
+            for batch in our_batches
+        ]
+
         def go() -> tuple[float, float]:
             pending = [
-                ct2_translator.translate_batch(
+                engine.translator.translate_batch(
                     tokens,
                     beam_size=beams,
                     min_decoding_length=new,
@@ -250,6 +311,8 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
 
         return go
 
+    used_engine: dict[str, str] = {}
+
     def ours(beams: int) -> System:
         def go() -> tuple[float, float]:
             folder = Path(tempfile.mkdtemp(dir=tmp))
@@ -258,90 +321,133 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
                 translator=ModelSpec("translator", str(marian_dir)),
                 summariser=None,
                 engine="auto",
+                device=args.device,
                 beams=beams,
                 threads=args.threads,
                 cache_dir=folder / "cache",
                 fixed_output_ratio=OUTPUT_RATIO,
             )
             (folder / "cache").mkdir()
-            (folder / "cache" / CONVERTED_MODELS).symlink_to(converted.absolute())  # converted once, above
+            (folder / "cache" / CONVERTED_MODELS).symlink_to(models.converted.absolute())  # converted once
             report = run([inputs], options)
             assert not report.failures, report.failures
+            record = json.loads(next((folder / "out").glob("*.json")).read_text(encoding="utf-8"))
+            used_engine["ours"] = record["models"]["translator"]["engine"]
             return useful, sum(report.load_seconds.values())  # model loading is reported apart
 
         return go
 
-    systems = {
-        "naive": naive,
-        "batched": batched,
-        "ct2": raw_ct2(BEAMS),
-        "ours": ours(BEAMS),
-        "ct2_greedy": raw_ct2(1),
-        "ours_greedy": ours(1),
-    }
+    def torch_engine(precision: str, beams: int) -> System:
+        engine = load_engine(models.marian, "torch", args.device, args.threads, models.converted, precision)
+        translator = Translator(engine, translation_settings(models.marian, "torch", beams, OUTPUT_RATIO))
+
+        def go() -> tuple[float, float]:
+            translator.translate(segments)
+            return useful, 0.0
+
+        return go
+
+    systems: dict[str, System] = {"naive": naive, "batched": sorted_batches(EASYNMT_BATCH, BEAMS)}
+    if gpu_systems:
+        systems["big"] = sorted_batches(BIG_BATCH, BEAMS)
+    if ct2_works:
+        systems["ct2"] = raw_ct2(BEAMS)
+    systems["ours"] = ours(BEAMS)
+    if gpu_systems:
+        systems["big_greedy"] = sorted_batches(BIG_BATCH, 1)
+    if ct2_works:
+        systems["ct2_greedy"] = raw_ct2(1)
+    systems["ours_greedy"] = ours(1)
+    if gpu_systems:
+        for precision in ("float32", "float16", "bfloat16"):
+            systems[f"torch_{precision}"] = torch_engine(precision, BEAMS)
+            systems[f"torch_{precision}_greedy"] = torch_engine(precision, 1)
     translation = _interleave(systems, rounds)
 
-    # Summarisation: ~700-token articles made of the seed text, one at a time.
-    articles = _summary_articles(training_text, bart_tok, 1 if quick else 3)
-    summariser = Summariser(engines["summariser"], summary_settings(bart, "ct2", BEAMS, SUMMARY_TOKENS))
+    # Summarisation: ~700-token articles made of the seed text.
+    article_count = (2 if quick else 4) if not gpu else 2 * REFERENCE_SUMMARY_BATCH
+    articles = _summary_articles(training_text, bart_tok, article_count)
+    summariser = Summariser(
+        engines["summariser"], summary_settings(models.bart, "ct2", BEAMS, SUMMARY_TOKENS)
+    )
     bart_kw = {"num_beams": BEAMS, "no_repeat_ngram_size": 3, "length_penalty": 2.0}
+    article_ids = [bart_tok(article)["input_ids"] for article in articles]
 
     def naive_summary() -> tuple[float, float]:
-        for article in articles:
-            hf_generate(hf_bart, bart_tok, [bart_tok(article)["input_ids"]], SUMMARY_TOKENS, **bart_kw)
-        return len(articles), 0.0
+        for ids in article_ids[: 4 if gpu else None]:  # one at a time on a GPU: 4 say enough
+            hf_generate(hf_bart, bart_tok, [ids], SUMMARY_TOKENS, **bart_kw)
+        synchronise()
+        return min(len(article_ids), 4) if gpu else len(article_ids), 0.0
+
+    def reference_summary() -> tuple[float, float]:
+        for start in range(0, len(article_ids), REFERENCE_SUMMARY_BATCH):
+            batch = article_ids[start : start + REFERENCE_SUMMARY_BATCH]
+            hf_generate(hf_bart_fp16, bart_tok, batch, SUMMARY_TOKENS, **bart_kw)
+        synchronise()
+        return len(article_ids), 0.0
 
     def our_summary() -> tuple[float, float]:
-        for article in articles:
-            summariser.summarise([article])
+        summariser.summarise_many([[article] for article in articles])
+        synchronise()
         return len(articles), 0.0
 
-    summarisation = _interleave({"naive": naive_summary, "ours": our_summary}, rounds)
+    summary_systems: dict[str, System] = {"naive": naive_summary}
+    if gpu_systems:
+        half = AutoModelForSeq2SeqLM.from_pretrained(bart_dir, dtype=torch.float16)
+        hf_bart_fp16 = half.eval().to(args.device)
+        summary_systems["fp16x16"] = reference_summary
+    summary_systems["ours"] = our_summary
+    summarisation = _interleave(summary_systems, rounds)
 
     _say("peak memory with both models loaded (a fresh process) ...")
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "summarise.bench",
-            "--threads",
-            str(args.threads),
-            "--seeds",
-            str(args.seeds),
-            "--probe",
-            str(marian_dir),
-            str(bart_dir),
-            str(converted),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    probe_command = [sys.executable, "-m", "summarise.bench", "--threads", str(args.threads)]
+    probe_command += ["--device", args.device, "--seeds", str(args.seeds)]
+    probe_command += ["--probe", str(marian_dir), str(bart_dir), str(models.converted)]
+    probe = subprocess.run(probe_command, capture_output=True, text=True, check=True)
     memory = json.loads(probe.stdout.strip().splitlines()[-1])
     _say("cached re-run of the seeds, through the CLI ...")
     cached = _cached_rerun(args.seeds, tmp, training_text)
 
     tok_s = {name: figures["units_per_s"] for name, figures in translation.items()}
     per_article = {name: 1 / figures["units_per_s"] for name, figures in summarisation.items()}
+    ratios = {
+        "translation_vs_naive": tok_s["ours"] / tok_s["naive"],
+        "translation_vs_batched": tok_s["ours"] / tok_s["batched"],
+        "summarisation_vs_naive": per_article["naive"] / per_article["ours"],
+    }
+    if ct2_works:
+        ratios["translation_vs_ct2"] = tok_s["ours"] / tok_s["ct2"]
+        ratios["greedy_translation_vs_ct2"] = tok_s["ours_greedy"] / tok_s["ct2_greedy"]
+    if gpu_systems:
+        ratios["translation_vs_big"] = tok_s["ours"] / tok_s["big"]
+        ratios["greedy_translation_vs_big"] = tok_s["ours_greedy"] / tok_s["big_greedy"]
+        ratios["summarisation_vs_fp16x16"] = per_article["fp16x16"] / per_article["ours"]
     return {
         "machine": {
             "cpus": os.cpu_count(),
             "physical_cores": physical_cores(),
             "threads": args.threads,
+            "device": args.device,
+            "gpu": torch.cuda.get_device_name(0) if gpu else None,
             "processor": platform.processor() or platform.machine(),
             "python": platform.python_version(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
             "ctranslate2": ctranslate2.__version__,
         },
-        "mode": "quick" if quick else "full",
+        "mode": "tiny" if args.tiny else "quick" if quick else "full",
         "rounds": rounds,
+        "placement": {
+            role: {**vars(engine.placement), "description": engine.description}
+            for role, engine in engines.items()
+        },
         "translation": {
             "segments": len(segments),
             "naive_segments": len(naive_subset),
             "source_tokens": sum(lengths),
             "useful_target_tokens": useful,
             "useful_tokens_per_s": tok_s,
+            "ours_engine": used_engine.get("ours"),
             "runs_s": {name: figures["runs_s"] for name, figures in translation.items()},
         },
         "summarisation": {
@@ -349,29 +455,16 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
             "seconds_per_article": per_article,
             "runs_s": {name: figures["runs_s"] for name, figures in summarisation.items()},
         },
-        "ratios": {
-            "translation_vs_naive": tok_s["ours"] / tok_s["naive"],
-            "translation_vs_batched": tok_s["ours"] / tok_s["batched"],
-            "translation_vs_ct2": tok_s["ours"] / tok_s["ct2"],
-            "greedy_translation_vs_ct2": tok_s["ours_greedy"] / tok_s["ct2_greedy"],
-            "summarisation_vs_naive": per_article["naive"] / per_article["ours"],
-        },
+        "ratios": ratios,
         "memory": memory,
-        "load_s": {**load, **{f"ct2_{role}": s for role, s in memory["load_s"].items()}},
-        "conversion_s": conversion,
+        "load_s": {**load, **{f"summarise_{role}": s for role, s in memory["load_s"].items()}},
+        "first_load_s": conversion,  # the first load converts for CTranslate2 (once per model)
         "cached_rerun_s": cached,
     }
 
 
 # A system runs its work once and returns (units of work done, seconds not to count).
 System = Callable[[], tuple[float, float]]
-
-
-def _ct2(model: ResolvedModel, role: str, threads: int, converted: Path) -> Ct2Engine:
-    """A model on CTranslate2 int8, configured as the pipeline configures it for its role."""
-    engine = load_engine(model, "ct2", "cpu", threads, converted, parallel_batches=role == "translator")
-    assert isinstance(engine, Ct2Engine)
-    return engine
 
 
 def _interleave(systems: dict[str, System], rounds: int) -> dict[str, dict[str, Any]]:
@@ -383,7 +476,7 @@ def _interleave(systems: dict[str, System], rounds: int) -> dict[str, dict[str, 
             units, excluded = system()
             seconds = time.perf_counter() - started - excluded
             runs[name].append((units, seconds))
-            _say(f"  round {round_number} {name:12} {seconds:8.2f} s")
+            _say(f"  round {round_number} {name:22} {seconds:8.2f} s")
     return {
         name: {
             "units_per_s": statistics.median(units / seconds for units, seconds in results),
@@ -404,27 +497,39 @@ def _summary_articles(paragraphs: list[str], tokenizer: Any, count: int) -> list
     return articles
 
 
-def _memory_probe(marian: Path, bart: Path, converted: Path, threads: int, seeds: Path) -> dict[str, Any]:
-    """In a fresh process: load both models as summarise does (int8), use them, report peak RSS."""
+def _memory_probe(marian: Path, bart: Path, converted: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """In a fresh process: load both models as a run does, use them, report peak memory."""
+    loader = EngineLoader("auto", args.device, args.threads, converted)
     load = {}
     engines = {}
     for role, folder in (("translator", marian), ("summariser", bart)):
         model = resolve_model(ModelSpec(role, str(folder)), f"--{role}")
         started = time.perf_counter()
-        engines[role] = _ct2(model, role, threads, converted)
+        engines[role] = loader.load(model)
         load[role] = time.perf_counter() - started
     translator_model = resolve_model(ModelSpec("translator", str(marian)), "--translator")
     settings = translation_settings(translator_model, "ct2", BEAMS, OUTPUT_RATIO)
-    from .translate import Translator
-
-    paragraphs = [p for ps in _seed_paragraphs(seeds).values() for p in ps]
+    paragraphs = [p for ps in _seed_paragraphs(args.seeds).values() for p in ps]
     Translator(engines["translator"], settings).translate([s for p in paragraphs for s in split_sentences(p)])
     summary_model = resolve_model(ModelSpec("summariser", str(bart)), "--summariser")
     summariser = Summariser(
         engines["summariser"], summary_settings(summary_model, "ct2", BEAMS, SUMMARY_TOKENS)
     )
-    summariser.summarise(_summary_articles(paragraphs, engines["summariser"].tokenizer, 1))
-    return {"peak_rss_mb": _peak_rss_mb(), "load_s": load}
+    group = engines["summariser"].placement.workers * engines["summariser"].placement.summary_batch
+    summariser.summarise_many(
+        [[a] for a in _summary_articles(paragraphs, engines["summariser"].tokenizer, max(1, group))]
+    )
+    figures: dict[str, Any] = {
+        "peak_rss_mb": _peak_rss_mb(),
+        "load_s": load,
+        "torch_imported": "torch" in sys.modules,
+    }
+    if "torch" in sys.modules:
+        import torch
+
+        if torch.cuda.is_available():
+            figures["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return figures
 
 
 def _peak_rss_mb() -> float:
@@ -463,6 +568,97 @@ def _cached_rerun(seeds: Path, tmp: Path, training_text: list[str]) -> dict[str,
     return {"median_s": statistics.median(times), "runs_s": [round(t, 3) for t in times]}
 
 
+# ----------------------------------------------------------------------------- workers x threads
+
+
+def _sweep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Raw CTranslate2 int8 on the CPU at each workers x threads split of --threads: which split
+    the placement should choose. Translation batches hold 2,048 tokens in flight in total, and
+    summaries 4 chunks, as the placement keeps them."""
+    from transformers import AutoTokenizer
+
+    seeds = _seed_paragraphs(args.seeds)
+    training_text = [p for ps in seeds.values() for p in ps]
+    models = _build_models(args, work, training_text)
+    marian_tok = AutoTokenizer.from_pretrained(models.marian.path)
+    bart_tok = AutoTokenizer.from_pretrained(models.bart.path)
+    paragraphs = training_text + _long_article(training_text, 300 if args.quick or args.tiny else 1500).split(
+        "\n\n"
+    )
+    segments = list(dict.fromkeys(s for p in paragraphs for s in split_sentences(p)))
+    encoded = [marian_tok(s)["input_ids"] for s in segments]
+    lengths = [len(ids) for ids in encoded]
+    order = sorted(range(len(segments)), key=lengths.__getitem__)
+    useful = sum(math.ceil(OUTPUT_RATIO * n) for n in lengths)
+    articles = [
+        bart_tok.convert_ids_to_tokens(bart_tok(a)["input_ids"])
+        for a in _summary_articles(training_text, bart_tok, 8)
+    ]
+    splits = [w for w in range(1, args.threads + 1) if args.threads % w == 0]
+    figures: dict[str, Any] = {"threads": args.threads, "segments": len(segments), "splits": {}}
+    import ctranslate2
+
+    for workers in splits:
+        threads = args.threads // workers
+        placement = plan("ct2", "cpu", args.threads)
+        tokens = max(256, 2048 // workers)
+        batches = batches_by_tokens(order, lengths, tokens, placement.batch_segments)
+        marian = convert_for_ct2(models.marian, "int8", models.converted)
+        bart = convert_for_ct2(models.bart, "int8", models.converted)
+        translator = ctranslate2.Translator(
+            str(marian), device="cpu", compute_type="int8", inter_threads=workers, intra_threads=threads
+        )
+        summariser = ctranslate2.Translator(
+            str(bart), device="cpu", compute_type="int8", inter_threads=workers, intra_threads=threads
+        )
+        row: dict[str, float] = {}
+        for beams in (BEAMS, 1):
+            started = time.perf_counter()
+            pending = [
+                translator.translate_batch(
+                    [marian_tok.convert_ids_to_tokens(encoded[i]) for i in batch],
+                    beam_size=beams,
+                    min_decoding_length=math.ceil(OUTPUT_RATIO * lengths[batch[-1]]),
+                    max_decoding_length=math.ceil(OUTPUT_RATIO * lengths[batch[-1]]),
+                    max_input_length=0,
+                    asynchronous=True,
+                )
+                for batch in batches
+            ]
+            for results in pending:
+                for result in results:
+                    result.result()
+            row["translation_tok_s" if beams > 1 else "greedy_tok_s"] = useful / (
+                time.perf_counter() - started
+            )
+        per_call = max(1, 4 // workers)
+        started = time.perf_counter()
+        pending = [
+            summariser.translate_batch(
+                articles[i : i + per_call],
+                beam_size=BEAMS,
+                no_repeat_ngram_size=3,
+                length_penalty=2.0,
+                min_decoding_length=SUMMARY_TOKENS,
+                max_decoding_length=SUMMARY_TOKENS,
+                max_input_length=0,
+                target_prefix=[["<s>"]] * len(articles[i : i + per_call]),
+                asynchronous=True,
+            )
+            for i in range(0, len(articles), per_call)
+        ]
+        for results in pending:
+            for result in results:
+                result.result()
+        row["summary_s_per_article"] = (time.perf_counter() - started) / len(articles)
+        figures["splits"][f"{workers}x{threads}"] = row
+        _say(f"  {workers} workers x {threads} threads: {row}")
+        del translator, summariser
+    placement = plan("ct2", "cpu", args.threads)
+    figures["placement_chooses"] = f"{placement.workers}x{placement.threads}"
+    return figures
+
+
 # ----------------------------------------------------------------------------- report
 
 TARGETS = {
@@ -478,33 +674,47 @@ def _verdict(met: bool) -> str:
 
 def _print(r: dict[str, Any]) -> None:
     t, s, ratios = r["translation"], r["summarisation"], r["ratios"]
-    print(f"\nsummarise benchmark ({r['mode']}, {r['rounds']} rounds, {r['machine']['threads']} threads)")
+    machine = r["machine"]
+    where = machine["gpu"] or f"{machine['threads']} threads"
+    print(f"\nsummarise benchmark ({r['mode']}, {r['rounds']} rounds, {machine['device']}: {where})")
+    for role, placed in r["placement"].items():
+        split = f"{placed['workers']} worker(s) x {placed['threads']} thread(s)"
+        print(f"  {role}: {placed['description']}, {split}")
     print(f"\ntranslation: {t['segments']} segments, {t['useful_target_tokens']} useful target tokens")
-    print(f"  {'system':14} {'useful tok/s':>12}")
+    print(f"  {'system':22} {'useful tok/s':>12}")
     for name, value in t["useful_tokens_per_s"].items():
-        print(f"  {name:14} {value:12.1f}")
+        print(f"  {name:22} {value:12.1f}")
+    print(f"  (ours ran on {t['ours_engine']})")
     print(f"\nsummarisation: {s['articles']} article(s) of ~{SUMMARY_ARTICLE_TOKENS} tokens,", end=" ")
     print(f"{SUMMARY_TOKENS}-token summaries")
     for name, value in s["seconds_per_article"].items():
-        print(f"  {name:14} {value:8.2f} s per article")
+        print(f"  {name:14} {value:8.3f} s per article")
     print("\nratios (ours / theirs, higher is better):")
     for name, value in ratios.items():
-        target = TARGETS.get(name)
+        target = TARGETS.get(name) if machine["device"] == "cpu" else None
         verdict = (
             f"  target {target[0]} {target[1]}: {'met' if value >= target[1] else 'MISSED'}" if target else ""
         )
-        print(f"  {name:28} {value:7.2f}{verdict}")
-    greedy = t["useful_tokens_per_s"]["ours_greedy"]
-    print(f"  greedy useful tok/s          {greedy:7.0f}  target >= 1000: {_verdict(greedy >= 1000)}")
+        print(f"  {name:30} {value:7.2f}{verdict}")
     rss = r["memory"]["peak_rss_mb"]
-    print(f"\npeak RSS, both models loaded (int8): {rss:.0f} MB  target <= 1536: {_verdict(rss <= 1536)}")
+    print(f"\npeak RSS, both models loaded and used: {rss:.0f} MB  target <= 1536: {_verdict(rss <= 1536)}")
+    if "peak_gpu_mb" in r["memory"]:
+        print(f"peak GPU memory (torch): {r['memory']['peak_gpu_mb']:.0f} MB")
     print("model load (s): " + ", ".join(f"{k} {v:.2f}" for k, v in r["load_s"].items()))
-    print(
-        "conversion to CTranslate2, once (s): "
-        + ", ".join(f"{k} {v:.1f}" for k, v in r["conversion_s"].items())
-    )
+    print("first load, converting (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r["first_load_s"].items()))
     rerun = r["cached_rerun_s"]["median_s"]
     print(f"cached re-run of seeds/: {rerun:.2f} s wall  target < 1: {'met' if rerun < 1 else 'MISSED'}")
+
+
+def _print_sweep(r: dict[str, Any]) -> None:
+    print(f"\nCTranslate2 int8 on {r['threads']} threads, {r['segments']} segments (raw, fixed lengths)")
+    print(f"  {'workers x threads':18} {'beam 4 tok/s':>12} {'greedy tok/s':>12} {'summary s/article':>18}")
+    for split, row in r["splits"].items():
+        print(
+            f"  {split:18} {row['translation_tok_s']:12.0f} {row['greedy_tok_s']:12.0f} "
+            f"{row['summary_s_per_article']:18.2f}"
+        )
+    print(f"the placement chooses {r['placement_chooses']}")
 
 
 if __name__ == "__main__":

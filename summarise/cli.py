@@ -88,7 +88,8 @@ Engine = Annotated[
     EngineChoice,
     typer.Option(
         "--engine",
-        help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers); auto = ct2.",
+        help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers, float32); "
+        "auto = ct2, or torch on a GPU that CTranslate2 cannot use.",
     ),
 ]
 
@@ -125,7 +126,11 @@ class DeviceChoice(StrEnum):
 
 
 Device = Annotated[
-    DeviceChoice, typer.Option("--device", help="Where the models run; auto = cuda if there is one.")
+    DeviceChoice,
+    typer.Option(
+        "--device",
+        help="Where the models run; auto = cuda where a first tiny generation on it works, else cpu.",
+    ),
 ]
 Threads = Annotated[
     int | None,

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import ConfigError, ModelLoadError
-from .models import ResolvedModel, generation_defaults, load_seq2seq
+from .models import ResolvedModel, generation_defaults, load_seq2seq, load_tokenizer
+from .placement import ENGINES, Placement, plan
 
 log = logging.getLogger(__name__)
-
-ENGINES = ("auto", "ct2", "torch")
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,7 @@ class Engine(Protocol):
     """A loaded seq2seq model: its tokenizer, and generation from token ids."""
 
     description: str  # e.g. "ctranslate2 int8 on cpu", recorded in every result
+    placement: Placement
     tokenizer: Any
 
     def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
@@ -77,7 +77,11 @@ class Engine(Protocol):
 
 
 def choose_engine(requested: str) -> str:
-    """'auto' -> 'ct2' when CTranslate2 is installed, else 'torch' (checked without importing it)."""
+    """'auto' -> 'ct2' when CTranslate2 is installed, else 'torch' (checked without importing it).
+
+    This is the engine a run asks for, and what cache keys record; where CTranslate2 cannot use
+    the GPU the run may move to transformers (placement.py), and each result records what ran.
+    """
     if requested not in ENGINES:
         raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {requested!r}")
     if requested == "auto":
@@ -106,46 +110,55 @@ def load_engine(
     device: str,
     threads: int,
     converted_root: Path,
-    quantization: str | None = None,
-    parallel_batches: bool = False,
+    precision: str | None = None,
 ) -> Engine:
-    """Build the chosen engine for a resolved model (`engine` is 'ct2' or 'torch').
-
-    `parallel_batches`: the caller submits many batches at once (translation), so CTranslate2
-    runs two of them side by side, each on half the threads. Measured on 2 cores this beats one
-    batch on both threads by 15-40%. A caller with one request at a time (summaries) gives all
-    threads to that request.
-    """
+    """Build `engine` ('ct2' or 'torch') on `device` ('cpu' or 'cuda') as the run would place it,
+    without probing or falling back (benchmarks and tests; a run uses placement.EngineLoader)."""
+    placement = plan(engine, device, threads, precision)
     if engine == "ct2":
-        workers = 2 if parallel_batches and threads >= 2 else 1
-        return Ct2Engine(model, device, threads, converted_root, quantization, workers)
-    return TorchEngine(model, device, threads)
+        return Ct2Engine(model, placement, converted_root)
+    return TorchEngine(model, placement)
 
 
 class TorchEngine:
-    """transformers + torch: the reference implementation, and the fallback."""
+    """transformers + torch: the reference implementation, and where CTranslate2 cannot run."""
 
-    def __init__(self, model: ResolvedModel, device: str, threads: int) -> None:
+    def __init__(self, model: ResolvedModel, placement: Placement) -> None:
         import torch
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        elif device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("--device cuda: torch sees no CUDA GPU on this machine")
-        torch.set_num_threads(threads)
-        self.device = device
-        self.model, self.tokenizer = load_seq2seq(model, device)
-        self.description = f"transformers float32 on {device}"
+        if placement.device == "cpu":
+            torch.set_num_threads(placement.threads)
+        self.placement = placement
+        self.device = placement.device
+        self.model, self.tokenizer = load_seq2seq(model, placement.device, placement.precision)
+        self.description = placement.describe()
+        self._split_warned = False
 
     def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
         import torch
 
+        try:
+            return self._generate(batch, decoding)
+        except torch.cuda.OutOfMemoryError:
+            if len(batch) < 2:
+                raise
+            # A batch sized for a bigger GPU: halve it rather than fail the run.
+            torch.cuda.empty_cache()
+            if not self._split_warned:
+                log.warning("GPU out of memory on a batch of %d; splitting batches as needed", len(batch))
+                self._split_warned = True
+            half = len(batch) // 2
+            return self.generate(batch[:half], decoding) + self.generate(batch[half:], decoding)
+
+    def _generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
+        import torch
+
         inputs = self.tokenizer.pad(
             {"input_ids": [list(ids) for ids in batch]}, padding=True, return_tensors="pt"
-        )
+        ).to(self.device)
         with torch.inference_mode():
             output = self.model.generate(
-                **inputs.to(self.device),
+                **inputs,
                 num_beams=decoding.beams,
                 max_new_tokens=decoding.max_new_tokens,
                 min_new_tokens=decoding.min_new_tokens,
@@ -171,7 +184,7 @@ class TorchEngine:
         beam search would hold batch x beams x vocabulary floats per step)."""
         import torch
 
-        logits = self.model(**inputs.to(self.device), decoder_input_ids=sequences[:, :-1]).logits
+        logits = self.model(**inputs, decoder_input_ids=sequences[:, :-1]).logits
         targets = sequences[:, 1:]
         picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         real = targets != self.tokenizer.pad_token_id  # the end token counts, padding after it not
@@ -189,41 +202,32 @@ class TorchEngine:
 class Ct2Engine:
     """CTranslate2: the model converted once (int8 on CPU, float16 on CUDA), then reused."""
 
-    def __init__(
-        self,
-        model: ResolvedModel,
-        device: str,
-        threads: int,
-        converted_root: Path,
-        quantization: str | None,
-        workers: int = 1,
-    ) -> None:
+    def __init__(self, model: ResolvedModel, placement: Placement, converted_root: Path) -> None:
         import ctranslate2
-        from transformers import AutoTokenizer
 
-        if device == "auto":
-            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-        elif device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
-            raise ConfigError("--device cuda: CTranslate2 sees no CUDA GPU on this machine")
-        quantization = quantization or ("int8" if device == "cpu" else "float16")
-        self.folder = folder = convert_for_ct2(model, quantization, converted_root)
+        self.placement = placement
+        self.folder = folder = convert_for_ct2(model, placement.precision, converted_root)
         try:
             self.translator = ctranslate2.Translator(
                 str(folder),
-                device=device,
-                compute_type=quantization,
-                inter_threads=workers,
-                intra_threads=max(1, threads // workers),
+                device=placement.device,
+                compute_type=placement.precision,
+                inter_threads=placement.workers,
+                intra_threads=placement.threads,
             )
-            self.tokenizer = AutoTokenizer.from_pretrained(model.path, trust_remote_code=False)
-        except (OSError, RuntimeError, ValueError) as error:
+        except (OSError, ValueError, RuntimeError) as error:
+            if placement.device != "cpu":
+                raise  # the GPU's libraries or driver, not the model: placement.py decides
             raise ModelLoadError(f"cannot load {model.name} in CTranslate2 from {folder}: {error}") from None
+        # The tokenizer comes from transformers without importing torch: on a CUDA machine torch
+        # alone takes seconds and hundreds of MB to import (DESIGN.md; `python -m summarise.bench`).
+        self.tokenizer = load_tokenizer(model)
         # transformers forces a BOS after the decoder start for BART (forced_bos_token_id); a
         # target prefix does the same here.
         forced_bos = generation_defaults(model).get("forced_bos_token_id")
         self.prefix = self.tokenizer.convert_ids_to_tokens([forced_bos]) if forced_bos is not None else None
-        self.description = f"ctranslate2 {quantization} on {device}"
-        self.workers = workers
+        self.description = placement.describe()
+        self.workers = placement.workers
 
     def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
         return next(self.generate_many([(batch, decoding)]))

@@ -226,20 +226,58 @@ def generation_defaults(model: ResolvedModel) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- loading (torch)
 
 
-def load_seq2seq(model: ResolvedModel, device: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_seq2seq(
+    model: ResolvedModel, device: str, dtype: str = "float32"
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a seq2seq model and its tokenizer from a resolved folder; never runs remote code."""
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import AutoModelForSeq2SeqLM
 
     has_safetensors = any(model.path.glob("*.safetensors"))
-    kwargs: dict[str, Any] = {"trust_remote_code": False, "dtype": torch.float32}
+    kwargs: dict[str, Any] = {"trust_remote_code": False, "dtype": getattr(torch, dtype)}
     if has_safetensors:
         kwargs["use_safetensors"] = True
+    tokenizer = load_tokenizer(model)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model.path, trust_remote_code=False)
         network = AutoModelForSeq2SeqLM.from_pretrained(model.path, **kwargs)
     except (OSError, ValueError, KeyError) as error:
         raise ModelLoadError(f"cannot load {model.name} from {model.path}: {_first_line(error)}") from None
     network.eval()
     network.to(device)
     return network, tokenizer
+
+
+# Tokenizer classes by model type, for configs whose tokenizer_config.json does not name one
+# (the published opus-mt and distilbart ones do not). transformers' own table lives in a module
+# that imports torch.
+_TOKENIZER_BY_MODEL_TYPE = {"marian": "MarianTokenizer", "bart": "BartTokenizer"}
+
+
+def load_tokenizer(model: ResolvedModel) -> PreTrainedTokenizerBase:
+    """The model's own tokenizer, without importing torch where its class is known.
+
+    Importing transformers' AutoTokenizer imports torch (its config module does), which costs
+    seconds and hundreds of MB on a machine whose torch is a CUDA build, for an engine
+    (CTranslate2) that never uses it. The class named by the model's files is imported directly;
+    anything else goes through AutoTokenizer.
+    """
+    import transformers
+
+    name = read_model_json(model, "tokenizer_config.json").get("tokenizer_class")
+    if not isinstance(name, str):
+        name = _TOKENIZER_BY_MODEL_TYPE.get(str(read_model_json(model, "config.json").get("model_type")))
+    try:
+        if isinstance(name, str) and hasattr(transformers, name):
+            tokenizer_class = getattr(transformers, name)
+        else:
+            from transformers import AutoTokenizer
+
+            tokenizer_class = AutoTokenizer
+        tokenizer: PreTrainedTokenizerBase = tokenizer_class.from_pretrained(
+            model.path, trust_remote_code=False
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelLoadError(
+            f"cannot load the tokenizer of {model.name} from {model.path}: {_first_line(error)}"
+        ) from None
+    return tokenizer

@@ -21,10 +21,11 @@ from typing import Any, Protocol
 
 from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
-from .engines import Engine, choose_engine, load_engine, physical_cores
+from .engines import Engine, choose_engine, physical_cores
 from .errors import CacheError, ConfigError, InputError, OutputError, StopRequested, SummariseError
 from .language import ENGLISH, GERMAN, Language, LanguageIdentifier
 from .models import ModelSpec, ResolvedModel, resolve_model
+from .placement import EngineLoader
 from .read import Article, InputFile, discover_inputs, read_article
 from .render import (
     output_stems,
@@ -141,22 +142,19 @@ class RunModels:
                 self.summariser_ref, self.engine, options.beams, options.fixed_summary_tokens
             )
         self.languages = LanguageIdentifier(options.source_language)
+        self.loader = EngineLoader(
+            options.engine, options.device, options.threads or physical_cores(), converted_root
+        )
         self.loaded: list[str] = []
         self.load_seconds: dict[str, float] = {}
         self._translator: Translator | None = None
         self._summariser: Summariser | None = None
 
-    def _load(self, model: ResolvedModel, role: str, parallel_batches: bool) -> Engine:
+    def _load(self, model: ResolvedModel, role: str) -> Engine:
         log.info("loading %s %s (%s)", role, model.name, self.engine)
         started = time.perf_counter()
-        engine = load_engine(
-            model,
-            self.engine,
-            self.options.device,
-            self.options.threads or physical_cores(),
-            self.converted_root,
-            parallel_batches=parallel_batches,
-        )
+        engine = self.loader.load(model)
+        log.info("%s runs on %s", role, engine.description)
         self.loaded.append(role)
         self.load_seconds[role] = time.perf_counter() - started
         return engine
@@ -170,17 +168,18 @@ class RunModels:
 
     def translator(self) -> Translator:
         if self._translator is None:
-            self._translator = Translator(
-                self._load(self.translator_ref, "translator", parallel_batches=True), self.translation
-            )
+            self._translator = Translator(self._load(self.translator_ref, "translator"), self.translation)
         return self._translator
+
+    def summary_group(self) -> int:
+        """Articles summarised together: one batch for every worker."""
+        placement = self.summariser().engine.placement
+        return max(1, placement.workers * placement.summary_batch)
 
     def summariser(self) -> Summariser:
         if self._summariser is None:
             assert self.summariser_ref is not None and self.summary is not None
-            self._summariser = Summariser(
-                self._load(self.summariser_ref, "summariser", parallel_batches=False), self.summary
-            )
+            self._summariser = Summariser(self._load(self.summariser_ref, "summariser"), self.summary)
         return self._summariser
 
     def describe(self, engines: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -239,6 +238,7 @@ class _Job:
     summary_key: str | None
     translation: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+    summary_error: str | None = None
     cached: bool = False
 
 
@@ -434,27 +434,50 @@ def _process_wave(
             progress.advance()
     if translatable:
         _translate(translatable, models, cache, report, should_stop)
-    for job in wave:
-        if job.translation is None:
-            continue  # failed above
+    translated = [job for job in wave if job.translation is not None]  # the rest failed above
+
+    def needs_summary(job: _Job) -> bool:
+        return job.summary_key is not None and job.summary is None
+
+    # Summaries for a few articles at a time, batched together; each group is written as soon as
+    # it is done.
+    group_size = models.summary_group() if any(map(needs_summary, translated)) else len(translated)
+    for start in range(0, len(translated), max(1, group_size)):
         if should_stop():
             raise StopRequested("stopped between articles")
-        if job.summary_key is not None and job.summary is None:
-            try:
-                summary = models.summariser().summarise([s["target"] for s in job.translation["segments"]])
-            except SummariseError as error:
-                report.failures.append(ArticleFailure(job.article.source.path, str(error)))
-                progress.advance()
-                continue
-            job.summary = {
-                "text": summary.text,
-                "chunks": summary.chunks,
-                "rounds": summary.rounds,
-                "engine": models.summariser().engine.description,
-            }
-            cache.put("summary", job.summary_key, job.summary)
-        finish(job)
-        progress.advance()
+        group = translated[start : start + group_size]
+        # Ctrl-C takes effect between groups: a group is a few batches, finished and kept.
+        _summarise([job for job in group if needs_summary(job)], models, cache)
+        for job in group:
+            if needs_summary(job):
+                reason = job.summary_error or "not summarised"
+                report.failures.append(ArticleFailure(job.article.source.path, reason))
+            else:
+                finish(job)
+            progress.advance()
+
+
+def _summarise(jobs: list[_Job], models: RunModels, cache: Cache) -> None:
+    if not jobs:
+        return
+    summariser = models.summariser()
+    texts = []
+    for job in jobs:
+        assert job.translation is not None
+        texts.append([s["target"] for s in job.translation["segments"]])
+    outcomes = summariser.summarise_many(texts)
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, SummariseError):
+            job.summary_error = str(outcome)
+            continue
+        job.summary = {
+            "text": outcome.text,
+            "chunks": outcome.chunks,
+            "rounds": outcome.rounds,
+            "engine": summariser.engine.description,
+        }
+        assert job.summary_key is not None
+        cache.put("summary", job.summary_key, job.summary)
 
 
 def _translate(

@@ -6,6 +6,7 @@ each chunk is summarised, and the joined summaries are summarised again until th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -74,19 +75,47 @@ class Summariser:
 
     def summarise(self, units: Sequence[str]) -> Summary:
         """Summarise text given as ordered units (translated segments): every unit is read."""
-        units = [u for u in units if u.strip()]
-        if not units:
-            return Summary("", 0, 0)
+        outcome = self.summarise_many([units])[0]
+        if isinstance(outcome, SummariseError):
+            raise outcome
+        return outcome
+
+    def summarise_many(self, articles: Sequence[Sequence[str]]) -> list[Summary | SummariseError]:
+        """Summarise several articles together: each round's chunks of every article go to the
+        engine in shared batches (a GPU wants many at once; on a CPU, two workers keep busy).
+
+        One result per article, in order: its summary, or the error that belongs to it alone.
+        """
         window = self.settings.window
-        first_chunks = 0
+        results: list[Summary | SummariseError | None] = [None] * len(articles)
+        first_chunks = [0] * len(articles)
+        active: dict[int, list[str]] = {}
+        for index, units in enumerate(articles):
+            kept = [u for u in units if u.strip()]
+            if kept:
+                active[index] = kept
+            else:
+                results[index] = Summary("", 0, 0)
         for round_number in range(1, _MAX_ROUNDS + 1):
-            chunks = self._chunk(units, window)
-            first_chunks = first_chunks or len(chunks)
-            summaries = self._generate(chunks)
-            if len(chunks) == 1:
-                return Summary(summaries[0], first_chunks, round_number)
-            units = summaries
-        raise SummariseError(f"summary did not converge in {_MAX_ROUNDS} rounds")
+            if not active:
+                break
+            chunks = {index: self._chunk(units, window) for index, units in active.items()}
+            for index, article_chunks in chunks.items():
+                first_chunks[index] = first_chunks[index] or len(article_chunks)
+            flat = [(index, chunk) for index, article_chunks in chunks.items() for chunk in article_chunks]
+            summaries = self._generate([chunk for _, chunk in flat])
+            produced: dict[int, list[str]] = {}
+            for (index, _), summary in zip(flat, summaries, strict=True):
+                produced.setdefault(index, []).append(summary)
+            for index, outputs in produced.items():
+                if len(outputs) == 1:
+                    results[index] = Summary(outputs[0], first_chunks[index], round_number)
+                    del active[index]
+                else:
+                    active[index] = outputs
+        for index in active:
+            results[index] = SummariseError(f"summary did not converge in {_MAX_ROUNDS} rounds")
+        return [r if r is not None else SummariseError("not summarised") for r in results]
 
     def _chunk(self, units: Sequence[str], window: int) -> list[str]:
         """Pack consecutive units into chunks of at most `window` tokens; split oversize units.
@@ -153,20 +182,42 @@ class Summariser:
         return chunks
 
     def _generate(self, chunks: list[str]) -> list[str]:
-        settings = self.settings
-        summaries = []
-        # One chunk at a time: chunks are near the window, so batching gains little and costs memory.
-        for chunk in chunks:
-            ids = self.tokenizer(chunk, add_special_tokens=True)["input_ids"]
-            if settings.fixed_output_tokens is not None:
-                max_new = min_new = settings.fixed_output_tokens
+        """Summaries of `chunks`, in order, batched by length and decoding settings."""
+        encoded = self._encode_many(chunks)
+        decodings = [self._decoding(len(ids)) for ids in encoded]
+        # Batches share one decoding (a short chunk gets a shorter summary) and similar lengths.
+        order = sorted(range(len(chunks)), key=lambda i: (_decoding_key(decodings[i]), len(encoded[i])))
+        # Up to the placement's batch size, and small enough that every worker gets a batch.
+        placement = self.engine.placement
+        size = max(1, min(placement.summary_batch, math.ceil(len(chunks) / placement.workers)))
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and len(batches[-1]) < size and decodings[batches[-1][0]] == decodings[i]:
+                batches[-1].append(i)
             else:
-                # A summary is never longer than its text, and a short text is not padded out.
-                max_new = max(8, min(settings.max_new_tokens, len(ids)))
-                min_new = min(settings.min_new_tokens, len(ids) // 2)
-            decoding = Decoding(
-                settings.beams, max_new, min_new, settings.length_penalty, settings.no_repeat_ngram_size
-            )
-            output = self.engine.generate([ids], decoding)[0]
-            summaries.append(self.tokenizer.decode(output.ids, skip_special_tokens=True).strip())
+                batches.append([i])
+        jobs = [([encoded[i] for i in batch], decodings[batch[0]]) for batch in batches]
+        summaries = [""] * len(chunks)
+        for batch, outputs in zip(batches, self.engine.generate_many(jobs), strict=True):
+            for i, output in zip(batch, outputs, strict=True):
+                summaries[i] = self.tokenizer.decode(output.ids, skip_special_tokens=True).strip()
         return summaries
+
+    def _encode_many(self, texts: Sequence[str]) -> list[list[int]]:
+        return [list(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
+
+    def _decoding(self, source_tokens: int) -> Decoding:
+        settings = self.settings
+        if settings.fixed_output_tokens is not None:
+            max_new = min_new = settings.fixed_output_tokens
+        else:
+            # A summary is never longer than its text, and a short text is not padded out.
+            max_new = max(8, min(settings.max_new_tokens, source_tokens))
+            min_new = min(settings.min_new_tokens, source_tokens // 2)
+        return Decoding(
+            settings.beams, max_new, min_new, settings.length_penalty, settings.no_repeat_ngram_size
+        )
+
+
+def _decoding_key(decoding: Decoding) -> tuple[int, int]:
+    return (decoding.max_new_tokens, decoding.min_new_tokens)

@@ -11,14 +11,11 @@ from .engines import Decoding, Engine, Hypothesis, Job
 from .errors import StopRequested
 from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, generation_defaults, model_max_positions
+from .placement import effective_batch_tokens
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).
 DEFAULT_SEGMENT_TOKENS = 256
-# Source tokens per batch, padding included. Bounds memory; and since every sequence of a batch
-# decodes as long as its longest, bigger batches waste more on the shorter ones: on the seeds'
-# segments 4,096 decoded 75% more tokens than needed and 1,024 20%, and 1,024 ran 45% faster.
-DEFAULT_BATCH_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -74,12 +71,19 @@ class Translator:
     """Translation over a loaded engine: batching and decoding, whichever engine runs the model."""
 
     def __init__(
-        self, engine: Engine, settings: TranslationSettings, batch_tokens: int = DEFAULT_BATCH_TOKENS
+        self, engine: Engine, settings: TranslationSettings, batch_tokens: int | None = None
     ) -> None:
+        """`batch_tokens`: padded source tokens per batch; by default the engine's placement
+        decides (placement.py), shrunk for a small run so that every worker has work."""
         self.engine = engine
         self.tokenizer = engine.tokenizer
         self.settings = settings
         self.batch_tokens = batch_tokens
+
+    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        placement = self.engine.placement
+        budget = self.batch_tokens or effective_batch_tokens(placement, sum(lengths[i] for i in order))
+        return batches_by_tokens(order, lengths, budget, placement.batch_segments)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, end-of-sequence included."""
@@ -103,7 +107,7 @@ class Translator:
             return results
         encoded = self.tokenizer(unique, add_special_tokens=True)["input_ids"]
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
-        batches = batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens)
+        batches = self._batches(order, [len(ids) for ids in encoded])
         jobs = [self._job([encoded[i] for i in batch]) for batch in batches]
         guard = self.settings.guard
         doubtful: dict[int, TranslatedSegment] = {}
@@ -144,7 +148,7 @@ class Translator:
     ) -> dict[str, TranslatedSegment]:
         """Translate flagged segments again with stricter decoding; keep whichever attempt is better."""
         order = sorted(doubtful, key=lambda i: len(encoded[i]))
-        batches = batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens)
+        batches = self._batches(order, [len(ids) for ids in encoded])
         jobs = [self._job([encoded[i] for i in batch], stricter=True) for batch in batches]
         kept: dict[str, TranslatedSegment] = {}
         for batch, hypotheses in zip(batches, self.engine.generate_many(jobs, should_stop), strict=False):
@@ -168,12 +172,16 @@ class Translator:
                 on_translated(final)
 
 
-def batches_by_tokens(order: list[int], lengths: list[int], budget: int) -> list[list[int]]:
-    """Cut length-sorted items into batches whose padded size (count x longest) fits `budget`."""
+def batches_by_tokens(
+    order: list[int], lengths: list[int], budget: int, max_items: int | None = None
+) -> list[list[int]]:
+    """Cut length-sorted items into batches whose padded size (count x longest) fits `budget`,
+    of at most `max_items` items each."""
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
-        if current and (len(current) + 1) * max(lengths[i], lengths[current[-1]]) > budget:
+        full = max_items is not None and len(current) >= max_items
+        if current and (full or (len(current) + 1) * max(lengths[i], lengths[current[-1]]) > budget):
             batches.append(current)
             current = []
         current.append(i)

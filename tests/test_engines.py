@@ -14,6 +14,7 @@ from conftest import environment_for_subprocess
 
 from summarise.engines import Ct2Engine, Decoding, TorchEngine, converted_folder, physical_cores
 from summarise.models import ModelSpec, resolve_model
+from summarise.placement import plan
 
 SENTENCES = [
     "Der russische Präsident hat den Soldaten gedankt.",
@@ -27,8 +28,8 @@ def test_ct2_float32_greedy_equals_transformers_greedy_token_for_token(
     request: pytest.FixtureRequest, tmp_path: Path, fixture: str, no_repeat: int
 ) -> None:
     model = resolve_model(ModelSpec("m", str(request.getfixturevalue(fixture))), "--m")
-    reference = TorchEngine(model, "cpu", threads=2)
-    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="float32")
+    reference = TorchEngine(model, plan("torch", "cpu", 2))
+    ct2 = Ct2Engine(model, plan("ct2", "cpu", 2, "float32"), tmp_path)
     batch = reference.tokenizer(SENTENCES)["input_ids"]
     decoding = Decoding(beams=1, max_new_tokens=24, no_repeat_ngram_size=no_repeat)
     expected = [h.ids for h in reference.generate(batch, decoding)]
@@ -45,8 +46,8 @@ def test_ct2_float32_greedy_equals_transformers_greedy_token_for_token(
 def test_both_engines_report_the_same_confidence(copy_marian: Path, tmp_path: Path, beams: int) -> None:
     """Mean token log-probability of the output: CTranslate2's search score, transformers' re-score."""
     model = resolve_model(ModelSpec("m", str(copy_marian)), "--m")
-    reference = TorchEngine(model, "cpu", threads=2)
-    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="float32")
+    reference = TorchEngine(model, plan("torch", "cpu", 2))
+    ct2 = Ct2Engine(model, plan("ct2", "cpu", 2, "float32"), tmp_path)
     batch = reference.tokenizer(SENTENCES)["input_ids"]
     decoding = Decoding(beams=beams, max_new_tokens=64, scores=True)
     expected, got = reference.generate(batch, decoding), ct2.generate(batch, decoding)
@@ -63,7 +64,7 @@ def test_both_engines_report_the_same_confidence(copy_marian: Path, tmp_path: Pa
 
 def test_ct2_stops_submitting_batches_when_asked(tiny_marian: Path, tmp_path: Path) -> None:
     model = resolve_model(ModelSpec("m", str(tiny_marian)), "--m")
-    ct2 = Ct2Engine(model, "cpu", threads=2, converted_root=tmp_path, quantization="int8", workers=2)
+    ct2 = Ct2Engine(model, plan("ct2", "cpu", 2), tmp_path)
     batch = ct2.tokenizer(SENTENCES)["input_ids"]
     jobs = [(batch, Decoding(beams=1, max_new_tokens=8))] * 20
     finished = 0
@@ -79,12 +80,12 @@ def test_ct2_stops_submitting_batches_when_asked(tiny_marian: Path, tmp_path: Pa
 
 def test_conversion_happens_once_per_revision_and_quantisation(tiny_marian: Path, tmp_path: Path) -> None:
     model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
-    Ct2Engine(model, "cpu", 1, tmp_path, "int8")
+    Ct2Engine(model, plan("ct2", "cpu", 1, "int8"), tmp_path)
     folder = converted_folder(model, "int8", tmp_path)
     converted_at = (folder / "model.bin").stat().st_mtime_ns
-    Ct2Engine(model, "cpu", 1, tmp_path, "int8")
+    Ct2Engine(model, plan("ct2", "cpu", 1, "int8"), tmp_path)
     assert (folder / "model.bin").stat().st_mtime_ns == converted_at
-    Ct2Engine(model, "cpu", 1, tmp_path, "float32")
+    Ct2Engine(model, plan("ct2", "cpu", 1, "float32"), tmp_path)
     assert sorted(p.name.rsplit("--", 1)[1] for p in tmp_path.iterdir()) == ["float32", "int8"]
 
 
@@ -137,17 +138,34 @@ def test_a_fully_cached_rerun_imports_no_model_library(
 def test_threads_reach_both_engines(tiny_marian: Path, tmp_path: Path) -> None:
     import torch
 
-    from summarise.engines import load_engine
-
     model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
-    translator = load_engine(model, "ct2", "cpu", 2, tmp_path, parallel_batches=True)
-    summariser = load_engine(model, "ct2", "cpu", 2, tmp_path, parallel_batches=False)
-    assert isinstance(translator, Ct2Engine) and isinstance(summariser, Ct2Engine)
-    assert translator.translator.num_translators == 2  # two batches side by side, one thread each
-    assert summariser.translator.num_translators == 1
+    two_cores = Ct2Engine(model, plan("ct2", "cpu", 2), tmp_path)
+    assert two_cores.translator.num_translators == 2  # two batches side by side, one thread each
+    assert Ct2Engine(model, plan("ct2", "cpu", 1), tmp_path).translator.num_translators == 1
     before = torch.get_num_threads()
     try:
-        TorchEngine(model, "cpu", threads=1)
+        TorchEngine(model, plan("torch", "cpu", 1))
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(not _cuda(), reason="needs a CUDA GPU")
+def test_the_torch_engine_on_the_gpu_copies_as_the_cpu_does(copy_marian: Path) -> None:
+    """The GPU path (its placement, batch size and dtype) gives the CPU path's output."""
+    model = resolve_model(ModelSpec("m", str(copy_marian)), "--m")
+    cpu = TorchEngine(model, plan("torch", "cpu", 2))
+    gpu = TorchEngine(model, plan("torch", "cuda", 2))
+    batch = cpu.tokenizer(SENTENCES)["input_ids"]
+    for beams in (1, 4):
+        decoding = Decoding(beams=beams, max_new_tokens=64, scores=True)
+        on_cpu, on_gpu = cpu.generate(batch, decoding), gpu.generate(batch, decoding)
+        assert [h.ids for h in on_gpu] == [h.ids for h in on_cpu]
+        for a, b in zip(on_cpu, on_gpu, strict=True):
+            assert a.log_prob == pytest.approx(b.log_prob, abs=1e-3)

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import seed_lines
 
 from summarise import split_sentences
-from summarise.engines import load_engine
-from summarise.models import ModelSpec, resolve_model
-from summarise.summarise import Summariser, summary_settings
+from summarise.engines import Decoding, Hypothesis, Job, load_engine
+from summarise.errors import SummariseError
+from summarise.models import ModelSpec, load_tokenizer, resolve_model
+from summarise.placement import plan
+from summarise.summarise import Summariser, Summary, summary_settings
 from summarise.translate import Translator, assemble_paragraphs, batches_by_tokens, translation_settings
 
 
@@ -60,3 +65,54 @@ def test_summary_chunks_cover_every_unit_within_the_window(tiny_bart: Path, tmp_
     assert all(summariser.count_tokens(chunk) <= summariser.settings.window for chunk in chunks)
     summary = summariser.summarise(units)
     assert summary.chunks == len(chunks) and summary.rounds >= 2 and summary.text
+
+
+def test_summaries_batched_across_articles_equal_summaries_one_at_a_time(
+    tiny_bart: Path, tmp_path: Path
+) -> None:
+    resolved = resolve_model(ModelSpec("summariser", str(tiny_bart)), "--summariser")
+    engine = load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2", precision="float32")
+    summariser = Summariser(engine, summary_settings(resolved, "ct2", beams=2))
+    units = [s for line in seed_lines() for s in split_sentences(line)]
+    # Short and long (several chunks, two rounds) articles mixed, and one with nothing in it.
+    articles = [units[:3], units[3:40], [], units[40:45], units * 2, units[45:46]]
+    together = summariser.summarise_many(articles)
+    alone = [summariser.summarise(article) for article in articles]
+    assert together == alone
+    assert together[2] == Summary("", 0, 0)
+    assert isinstance(together[4], Summary) and together[4].rounds >= 2
+
+
+class _FixedLengthEngine:
+    """A stand-in engine for the plumbing: every output is `max_new_tokens` long (a summariser
+    whose summaries never get shorter), built from the input's own ids."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.placement = plan("ct2", "cpu", 2)
+        self.description = "fixed-length stand-in"
+        self.batches: list[int] = []
+
+    def generate(self, batch: Sequence[Sequence[int]], decoding: Decoding) -> list[Hypothesis]:
+        self.batches.append(len(batch))
+        return [Hypothesis([ids[i % len(ids)] for i in range(decoding.max_new_tokens)]) for ids in batch]
+
+    def generate_many(
+        self, jobs: Sequence[Job], should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[Hypothesis]]:
+        for batch, decoding in jobs:
+            yield self.generate(batch, decoding)
+
+
+def test_an_article_whose_summary_never_converges_fails_alone(tiny_bart: Path) -> None:
+    resolved = resolve_model(ModelSpec("summariser", str(tiny_bart)), "--summariser")
+    engine = _FixedLengthEngine(load_tokenizer(resolved))
+    settings = replace(
+        summary_settings(resolved, "ct2", beams=1), window=64, max_new_tokens=40, min_new_tokens=0
+    )
+    summariser = Summariser(engine, settings)
+    units = [s for line in seed_lines() for s in split_sentences(line)]
+    outcomes = summariser.summarise_many([units[:1], units[:30], units[1:2]])
+    assert isinstance(outcomes[0], Summary) and isinstance(outcomes[2], Summary)
+    assert isinstance(outcomes[1], SummariseError) and "did not converge" in str(outcomes[1])
+    assert max(engine.batches) == engine.placement.summary_batch  # chunks of several articles shared batches
