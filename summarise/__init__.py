@@ -1,25 +1,36 @@
 """summarise: German news articles in, English briefs out.
 
-The library's entry point is `summarise.pipeline.run`; `split_sentences` is the German sentence
-splitter. Heavy dependencies (torch, transformers) are imported only when a model is loaded.
+For library users: `run(paths, RunOptions(...))` briefs (or translates) files and folders and
+returns a `RunReport`, whose `articles` carry each written `Brief`; `Brief.from_json` reads a
+brief's JSON record back; `split_sentences` is the German sentence splitter. Heavy dependencies
+(torch, transformers, CTranslate2) are imported only when a model is loaded.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "split_sentences"]
+__all__ = ["Brief", "RunOptions", "RunReport", "__version__", "run", "split_sentences"]
 
 if TYPE_CHECKING:
+    from .brief import Brief
+    from .pipeline import RunOptions, RunReport, run
     from .segment import split_sentences
+
+_LAZY = {
+    "Brief": "brief",
+    "RunOptions": "pipeline",
+    "RunReport": "pipeline",
+    "run": "pipeline",
+    "split_sentences": "segment",
+}
 
 
 def __getattr__(name: str) -> Any:
     # Lazy so that `import summarise` stays cheap for the CLI.
-    if name == "split_sentences":
-        from .segment import split_sentences
-
-        return split_sentences
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(name)

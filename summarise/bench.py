@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import CONVERTED_MODELS
-from .engines import Ct2Engine, Engine, convert_for_ct2, load_engine, physical_cores
+from .cache import Store
+from .engines import Ct2Engine, Engine, FixedLengths, convert_for_ct2, load_engine, physical_cores
 from .localmodels import (
     BART_DISTILBART_CNN,
     BART_TINY,
@@ -62,8 +62,9 @@ from .segment import segment_paragraphs, split_sentences
 from .summarise import Summariser, summary_settings
 from .translate import Translator, batches_by_tokens, translation_settings
 
-OUTPUT_RATIO = 1.1
-SUMMARY_TOKENS = 80
+LENGTHS = FixedLengths(translation_ratio=1.1, summary_tokens=80)
+OUTPUT_RATIO = LENGTHS.translation_ratio
+SUMMARY_TOKENS = LENGTHS.summary_tokens
 SUMMARY_ARTICLE_TOKENS = 700
 BEAMS = 4
 EASYNMT_BATCH = 16
@@ -178,7 +179,7 @@ def _build_models(args: argparse.Namespace, work: Path, training_text: list[str]
     return _Models(
         resolve_model(ModelSpec("translator", str(marian_dir)), "--translator"),
         resolve_model(ModelSpec("summariser", str(bart_dir)), "--summariser"),
-        work / "ct2",
+        Store(work / "cache").converted_models,
     )
 
 
@@ -325,10 +326,11 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
                 beams=beams,
                 threads=args.threads,
                 cache_dir=folder / "cache",
-                fixed_output_ratio=OUTPUT_RATIO,
+                lengths=LENGTHS,
             )
-            (folder / "cache").mkdir()
-            (folder / "cache" / CONVERTED_MODELS).symlink_to(models.converted.absolute())  # converted once
+            converted = Store(folder / "cache").converted_models
+            converted.parent.mkdir(parents=True)
+            converted.symlink_to(models.converted.absolute())  # the models are converted once, above
             report = run([inputs], options)
             assert not report.failures, report.failures
             record = json.loads(next((folder / "out").glob("*.json")).read_text(encoding="utf-8"))
@@ -339,7 +341,8 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
 
     def torch_engine(precision: str, beams: int) -> System:
         engine = load_engine(models.marian, "torch", args.device, args.threads, models.converted, precision)
-        translator = Translator(engine, translation_settings(models.marian, "torch", beams, OUTPUT_RATIO))
+        settings = translation_settings(models.marian, "torch", beams)
+        translator = Translator(engine, settings, lengths=LENGTHS)
 
         def go() -> tuple[float, float]:
             translator.translate(segments)
@@ -367,9 +370,7 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     # Summarisation: ~700-token articles made of the seed text.
     article_count = (2 if quick else 4) if not gpu else 2 * REFERENCE_SUMMARY_BATCH
     articles = _summary_articles(training_text, bart_tok, article_count)
-    summariser = Summariser(
-        engines["summariser"], summary_settings(models.bart, "ct2", BEAMS, SUMMARY_TOKENS)
-    )
+    summariser = Summariser(engines["summariser"], summary_settings(models.bart, "ct2", BEAMS), LENGTHS)
     bart_kw = {"num_beams": BEAMS, "no_repeat_ngram_size": 3, "length_penalty": 2.0}
     article_ids = [bart_tok(article)["input_ids"] for article in articles]
 
@@ -508,13 +509,13 @@ def _memory_probe(marian: Path, bart: Path, converted: Path, args: argparse.Name
         engines[role] = loader.load(model)
         load[role] = time.perf_counter() - started
     translator_model = resolve_model(ModelSpec("translator", str(marian)), "--translator")
-    settings = translation_settings(translator_model, "ct2", BEAMS, OUTPUT_RATIO)
+    settings = translation_settings(translator_model, "ct2", BEAMS)
     paragraphs = [p for ps in _seed_paragraphs(args.seeds).values() for p in ps]
-    Translator(engines["translator"], settings).translate([s for p in paragraphs for s in split_sentences(p)])
-    summary_model = resolve_model(ModelSpec("summariser", str(bart)), "--summariser")
-    summariser = Summariser(
-        engines["summariser"], summary_settings(summary_model, "ct2", BEAMS, SUMMARY_TOKENS)
+    Translator(engines["translator"], settings, lengths=LENGTHS).translate(
+        [s for p in paragraphs for s in split_sentences(p)]
     )
+    summary_model = resolve_model(ModelSpec("summariser", str(bart)), "--summariser")
+    summariser = Summariser(engines["summariser"], summary_settings(summary_model, "ct2", BEAMS), LENGTHS)
     group = engines["summariser"].placement.workers * engines["summariser"].placement.summary_batch
     summariser.summarise_many(
         [[a] for a in _summary_articles(paragraphs, engines["summariser"].tokenizer, max(1, group))]

@@ -1,8 +1,12 @@
-"""Cache: translations and summaries per file, in one SQLite store under the user's cache folder.
+"""The store: the one owner of the cache folder.
 
-Keys are content hashes: the file's sha256, the model ids and resolved revisions, the generation
-settings and FORMAT_VERSION. A second run over unchanged files finds every result here and never
-loads a model.
+    <cache folder>/summarise.sqlite3    translations, summaries, the translation memory, last run
+    <cache folder>/ct2/                 models converted for CTranslate2, one folder per model,
+                                        revision and quantisation
+
+Keys are content hashes (`cache_key`): the cleaned text, the model ids and resolved revisions, the
+generation settings and FORMAT_VERSION. A second run over unchanged files finds every result here
+and never loads a model. Values are JSON; what they mean is the caller's (brief.py's records).
 """
 
 from __future__ import annotations
@@ -10,21 +14,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import CacheError
+from .errors import CacheCorruptError, CacheError
 
 # Bump when the shape or meaning of a cached value changes: old entries then simply miss.
 FORMAT_VERSION = 3  # 3: keyed by the cleaned text; a headline apart from the body
 
 DB_NAME = "summarise.sqlite3"
-CONVERTED_MODELS = "ct2"  # folder beside the database for models converted to CTranslate2
+_CONVERTED_MODELS = "ct2"
+# Kinds of entries.
+TRANSLATION, SUMMARY, SEGMENT = "translation", "summary", "segment"
+_RUN = ("run", "last")  # the figures of the latest run, for `cache stats`
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -35,6 +43,8 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (kind, key)
 )
 """
+# SQLite's primary result codes for a file that is not (or no longer) a database.
+_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
 def cache_dir(override: Path | None = None) -> Path:
@@ -56,29 +66,49 @@ def cache_key(**parts: Any) -> str:
 
 @dataclass(frozen=True)
 class CacheStats:
-    path: Path
-    entries: dict[str, int]
-    size_bytes: int
+    path: Path  # the database
+    entries: dict[str, int]  # per kind
+    size_bytes: int  # the database, its WAL and shared memory
+    converted_models: int = 0
+    converted_bytes: int = 0
+    converted_path: Path | None = None
+    last_run: dict[str, Any] = field(default_factory=dict)
 
 
-class Cache:
-    """Results by (kind, key). Opened lazily, so a run that never asks costs nothing."""
+@dataclass(frozen=True)
+class Cleared:
+    entries: int
+    converted_models: int
+
+
+class Store:
+    """Results by (kind, key), and the folder of converted models. Opened lazily: a run that
+    never asks costs nothing."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / DB_NAME
         self._db: sqlite3.Connection | None = None
 
+    @classmethod
+    def at(cls, override: Path | None = None) -> Store:
+        """The store in --cache-dir, $SUMMARISE_CACHE_DIR or the user cache folder."""
+        return cls(cache_dir(override))
+
+    @property
+    def converted_models(self) -> Path:
+        """Where models converted for CTranslate2 are kept (created on first use)."""
+        return self.folder / _CONVERTED_MODELS
+
     @contextmanager
     def _reported(self, doing: str) -> Iterator[None]:
         """SQLite and file-system errors as one CacheError naming the cache and the reason."""
         try:
             yield
-        except sqlite3.DatabaseError as error:
-            corrupt = "not a database" in str(error) or "malformed" in str(error)
-            hint = "; `summarise cache clear` starts it afresh" if corrupt else ""
-            raise CacheError(f"{self.path}: cannot {doing} the cache: {error}{hint}", corrupt) from None
         except sqlite3.Error as error:
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF in _CORRUPT_CODES:
+                hint = "`summarise cache clear` starts it afresh"
+                raise CacheCorruptError(f"{self.path}: cannot {doing} the cache: {error}; {hint}") from None
             raise CacheError(f"{self.path}: cannot {doing} the cache: {error}") from None
         except OSError as error:
             raise CacheError(f"{self.folder}: cannot {doing} the cache: {error.strerror or error}") from None
@@ -131,6 +161,13 @@ class Cache:
                 [(kind, key, json.dumps(value, ensure_ascii=False), now) for key, value in values.items()],
             )
 
+    def record_run(self, figures: dict[str, Any]) -> None:
+        """Keep the figures of the run that just ended, for `summarise cache stats`."""
+        self.put(_RUN[0], _RUN[1], figures)
+
+    def last_run(self) -> dict[str, Any]:
+        return self.get(*_RUN) or {}
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connect()
@@ -151,30 +188,52 @@ class Cache:
             db = self._connect()
             with self._reported("read"):
                 for kind, count in db.execute(
-                    "SELECT kind, COUNT(*) FROM entries GROUP BY kind ORDER BY kind"
+                    "SELECT kind, COUNT(*) FROM entries WHERE kind != ? GROUP BY kind ORDER BY kind",
+                    (_RUN[0],),
                 ):
                     entries[kind] = count
         size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if p.is_file())
-        return CacheStats(self.path, entries, size)
+        converted = self._converted()
+        return CacheStats(
+            path=self.path,
+            entries=entries,
+            size_bytes=size,
+            converted_models=len(converted),
+            converted_bytes=sum(f.stat().st_size for p in converted for f in p.rglob("*") if f.is_file()),
+            converted_path=self.converted_models if converted else None,
+            last_run=self.last_run(),
+        )
 
-    def clear(self) -> int:
-        """Delete every entry; returns how many there were (0 for a corrupt store, which is deleted)."""
-        if not self.path.exists():
-            return 0
-        try:
-            with self._transaction() as db:
-                count = int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-                db.execute("DELETE FROM entries")
-        except CacheError as error:
-            if not error.corrupt:
-                raise
-            self.close()
-            for path in self.folder.glob(DB_NAME + "*"):  # the database and its WAL and shared memory
-                path.unlink()
-            return 0
-        with self._reported("compact"):
-            self._connect().execute("VACUUM")
-        return count
+    def _converted(self) -> list[Path]:
+        folder = self.converted_models
+        if not folder.is_dir():
+            return []
+        # Dot-folders are conversions in progress (or left by a crash): not models.
+        return [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+
+    def clear(self, keep_converted: bool = False) -> Cleared:
+        """Delete every entry and, unless kept, the converted models. A corrupt database is deleted
+        (its entries count as 0)."""
+        count = 0
+        if self.path.exists():
+            try:
+                with self._transaction() as db:
+                    count = int(
+                        db.execute("SELECT COUNT(*) FROM entries WHERE kind != ?", (_RUN[0],)).fetchone()[0]
+                    )
+                    db.execute("DELETE FROM entries")
+                with self._reported("compact"):
+                    self._connect().execute("VACUUM")
+            except CacheCorruptError:
+                self.close()
+                for path in self.folder.glob(DB_NAME + "*"):  # the database and its WAL and shared memory
+                    path.unlink()
+        converted = 0
+        if not keep_converted and self.converted_models.is_dir():
+            converted = len(self._converted())
+            with self._reported("empty"):
+                shutil.rmtree(self.converted_models)
+        return Cleared(count, converted)
 
     def close(self) -> None:
         if self._db is not None:

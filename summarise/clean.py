@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from .brief import RemovedLine
+
 # Invisible characters that carry no text: zero-width spaces and joiners, soft hyphens, BOMs.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
@@ -35,13 +37,6 @@ TRAILING_ITEM_MAX_CHARS = 120
 # Evidence across a run: a line this short, found in this many different articles.
 REPEATED_MAX_CHARS = 200
 REPEATED_MIN_ARTICLES = 3
-
-
-@dataclass(frozen=True)
-class RemovedLine:
-    paragraph: int  # position in the article as read (0 = first paragraph)
-    text: str
-    reason: str
 
 
 @dataclass

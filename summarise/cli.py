@@ -1,20 +1,25 @@
 """The command line: parses options, calls the library, prints one line per problem.
 
-Typed errors from the library become one-line messages here and nowhere else.
-Exit codes: 0 every article done, 1 some articles failed (the rest were written), 2 usage or
-configuration error (nothing was done).
+Typed errors from the library become one-line messages here and nowhere else. Exit codes: 0 every
+article done, 1 some articles failed (the rest were written), 2 usage or configuration error, or a
+run that had to stop (disk full, cache unusable), 70 an unexpected error (a bug: one line, and the
+traceback with --verbose), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -40,42 +45,7 @@ app.add_typer(cache_app, name="cache")
 
 log = logging.getLogger("summarise")
 
-Paths = Annotated[
-    list[Path],
-    typer.Argument(help="Article files (.txt, .md) and folders (walked recursively).", show_default=False),
-]
-Translator = Annotated[
-    str | None,
-    typer.Option(
-        "--translator",
-        help="Translation model: hub id or local folder. (default: from models/manifest.toml)",
-        show_default=False,
-    ),
-]
-TranslatorRevision = Annotated[
-    str | None,
-    typer.Option(
-        "--translator-revision",
-        help="Hub revision (commit, tag or branch) of the translator.",
-        show_default=False,
-    ),
-]
-Summariser = Annotated[
-    str | None,
-    typer.Option(
-        "--summariser",
-        help="Summarisation model: hub id or local folder. (default: from models/manifest.toml)",
-        show_default=False,
-    ),
-]
-SummariserRevision = Annotated[
-    str | None,
-    typer.Option(
-        "--summariser-revision",
-        help="Hub revision (commit, tag or branch) of the summariser.",
-        show_default=False,
-    ),
-]
+UNEXPECTED_EXIT = 70  # EX_SOFTWARE: a bug
 
 
 class EngineChoice(StrEnum):
@@ -84,39 +54,10 @@ class EngineChoice(StrEnum):
     torch = "torch"
 
 
-Engine = Annotated[
-    EngineChoice,
-    typer.Option(
-        "--engine",
-        help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers, float32); "
-        "auto = ct2, or torch on a GPU that CTranslate2 cannot use.",
-    ),
-]
-
-
 class SourceLanguageChoice(StrEnum):
     auto = "auto"
     de = "de"
     en = "en"
-
-
-SourceLanguage = Annotated[
-    SourceLanguageChoice,
-    typer.Option(
-        "--source-lang",
-        help="Language of the articles: auto = detect each (German translated, English passed "
-        "through untranslated, others skipped); de or en = treat every article as such.",
-    ),
-]
-
-
-KeepBoilerplate = Annotated[
-    bool,
-    typer.Option(
-        "--keep-boilerplate",
-        help="Translate every line: no removal of subscription prompts, link lists, disclaimers.",
-    ),
-]
 
 
 class DeviceChoice(StrEnum):
@@ -125,28 +66,6 @@ class DeviceChoice(StrEnum):
     cuda = "cuda"
 
 
-Device = Annotated[
-    DeviceChoice,
-    typer.Option(
-        "--device",
-        help="Where the models run; auto = cuda where a first tiny generation on it works, else cpu.",
-    ),
-]
-Threads = Annotated[
-    int | None,
-    typer.Option(
-        "--threads", min=1, help="CPU threads for the models. (default: physical cores)", show_default=False
-    ),
-]
-Beams = Annotated[
-    int | None,
-    typer.Option(
-        "--beams",
-        min=1,
-        help="Beam size for both models (1 = greedy). (default: each model's own, 4)",
-        show_default=False,
-    ),
-]
 CacheDir = Annotated[
     Path | None,
     typer.Option(
@@ -155,8 +74,168 @@ CacheDir = Annotated[
         show_default=False,
     ),
 ]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what is loaded and done.")]
+
+
+# ----------------------------------------------------------------------------- run options, once
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The options `brief` and `translate` share, as parsed."""
+
+    out: Path | None
+    translator: str | None
+    translator_revision: str | None
+    source_lang: SourceLanguageChoice
+    keep_boilerplate: bool
+    engine: EngineChoice
+    device: DeviceChoice
+    threads: int | None
+    beams: int | None
+    cache_dir: Path | None
+    quiet: bool
+    verbose: bool
+
+
+# Each shared option declared once: (parameter, type with its typer.Option, default).
+_RUN_OPTIONS: list[tuple[str, Any, Any]] = [
+    (
+        "out",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="Output folder. (default: briefs, or translations for `translate`)"
+            ),
+        ],
+        None,
+    ),
+    (
+        "translator",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--translator",
+                help="Translation model: hub id or local folder. (default: from models/manifest.toml)",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "translator_revision",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--translator-revision",
+                help="Hub revision (commit, tag or branch) of the translator.",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "source_lang",
+        Annotated[
+            SourceLanguageChoice,
+            typer.Option(
+                "--source-lang",
+                help="Language of the articles: auto = detect each (German translated, English passed "
+                "through untranslated, others skipped); de or en = treat every article as such.",
+            ),
+        ],
+        SourceLanguageChoice.auto,
+    ),
+    (
+        "keep_boilerplate",
+        Annotated[
+            bool,
+            typer.Option(
+                "--keep-boilerplate",
+                help="Translate every line: no removal of subscription prompts, link lists, disclaimers.",
+            ),
+        ],
+        False,
+    ),
+    (
+        "engine",
+        Annotated[
+            EngineChoice,
+            typer.Option(
+                "--engine",
+                help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers, float32); "
+                "auto = ct2, or torch on a GPU that CTranslate2 cannot use.",
+            ),
+        ],
+        EngineChoice.auto,
+    ),
+    (
+        "device",
+        Annotated[
+            DeviceChoice,
+            typer.Option(
+                "--device",
+                help="Where the models run; auto = cuda where a first tiny generation on it works, else cpu.",
+            ),
+        ],
+        DeviceChoice.auto,
+    ),
+    (
+        "threads",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--threads",
+                min=1,
+                help="CPU threads for the models. (default: physical cores)",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "beams",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--beams",
+                min=1,
+                help="Beam size for both models (1 = greedy). (default: each model's own, 4)",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    ("cache_dir", CacheDir, None),
+    (
+        "quiet",
+        Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")],
+        False,
+    ),
+    ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Say what is loaded and done.")], False),
+]
+
+
+def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared run options; it receives them as one `flags: RunFlags`."""
+    own = inspect.signature(command)
+    kept = [p for p in own.parameters.values() if p.name != "flags"]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+        for name, kind, default in _RUN_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def parsed(**values: Any) -> None:
+        flags = RunFlags(**{name: values.pop(name) for name, _, _ in _RUN_OPTIONS})
+        command(**values, flags=flags)
+
+    # typer reads the parameters from the signature and their types from the annotations.
+    parsed.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
+    parsed.__annotations__ = {p.name: p.annotation for p in [*kept, *shared]}
+    return parsed
+
+
+# ----------------------------------------------------------------------------- commands
 
 
 def _version(value: bool) -> None:
@@ -174,151 +253,99 @@ def main_options(
     pass
 
 
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Article files (.txt, .md) and folders (walked recursively).", show_default=False),
+]
+
+
 @app.command()
+@with_run_options
 def brief(
     paths: Paths,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("briefs"),
-    translator: Translator = None,
-    translator_revision: TranslatorRevision = None,
-    summariser: Summariser = None,
-    summariser_revision: SummariserRevision = None,
-    source_lang: SourceLanguage = SourceLanguageChoice.auto,
-    keep_boilerplate: KeepBoilerplate = False,
-    engine: Engine = EngineChoice.auto,
-    device: Device = DeviceChoice.auto,
-    threads: Threads = None,
-    beams: Beams = None,
-    cache_dir: CacheDir = None,
-    quiet: Quiet = False,
-    verbose: Verbose = False,
+    summariser: Annotated[
+        str | None,
+        typer.Option(
+            "--summariser",
+            help="Summarisation model: hub id or local folder. (default: from models/manifest.toml)",
+            show_default=False,
+        ),
+    ] = None,
+    summariser_revision: Annotated[
+        str | None,
+        typer.Option(
+            "--summariser-revision",
+            help="Hub revision (commit, tag or branch) of the summariser.",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Write an English brief (summary + translation + provenance) per article, and a digest."""
-    _run(
-        paths,
-        out,
-        translator=translator,
-        translator_revision=translator_revision,
-        summariser=summariser,
-        summariser_revision=summariser_revision,
-        with_summary=True,
-        source_lang=source_lang,
-        keep_boilerplate=keep_boilerplate,
-        engine=engine,
-        device=device,
-        threads=threads,
-        beams=beams,
-        cache_dir=cache_dir,
-        quiet=quiet,
-        verbose=verbose,
-    )
+    _run(paths, flags, Path("briefs"), summariser=(summariser, summariser_revision))
 
 
 @app.command()
-def translate(
-    paths: Paths,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("translations"),
-    translator: Translator = None,
-    translator_revision: TranslatorRevision = None,
-    source_lang: SourceLanguage = SourceLanguageChoice.auto,
-    keep_boilerplate: KeepBoilerplate = False,
-    engine: Engine = EngineChoice.auto,
-    device: Device = DeviceChoice.auto,
-    threads: Threads = None,
-    beams: Beams = None,
-    cache_dir: CacheDir = None,
-    quiet: Quiet = False,
-    verbose: Verbose = False,
-) -> None:
+@with_run_options
+def translate(paths: Paths, *, flags: RunFlags) -> None:
     """Translate every article to English (.txt + .json per article), without summaries."""
-    _run(
-        paths,
-        out,
-        translator=translator,
-        translator_revision=translator_revision,
-        summariser=None,
-        summariser_revision=None,
-        with_summary=False,
-        source_lang=source_lang,
-        keep_boilerplate=keep_boilerplate,
-        engine=engine,
-        device=device,
-        threads=threads,
-        beams=beams,
-        cache_dir=cache_dir,
-        quiet=quiet,
-        verbose=verbose,
-    )
+    _run(paths, flags, Path("translations"), summariser=None)
 
 
 def _run(
-    paths: list[Path],
-    out: Path,
-    *,
-    translator: str | None,
-    translator_revision: str | None,
-    summariser: str | None,
-    summariser_revision: str | None,
-    with_summary: bool,
-    source_lang: SourceLanguageChoice,
-    keep_boilerplate: bool,
-    engine: EngineChoice,
-    device: DeviceChoice,
-    threads: int | None,
-    beams: int | None,
-    cache_dir: Path | None,
-    quiet: bool,
-    verbose: bool,
+    paths: list[Path], flags: RunFlags, default_out: Path, summariser: tuple[str | None, str | None] | None
 ) -> None:
     from .pipeline import RunOptions, run
 
-    _configure_logging(verbose)
+    _configure_logging(flags.verbose)
+    out = flags.out or default_out
     try:
         manifest = _manifest()
         options = RunOptions(
             out_dir=out,
-            translator=_spec(manifest["translator"], translator, translator_revision),
-            summariser=_spec(manifest["summariser"], summariser, summariser_revision)
-            if with_summary
-            else None,
-            source_language=source_lang.value,
-            keep_boilerplate=keep_boilerplate,
-            engine=engine.value,
-            device=device.value,
-            threads=threads,
-            beams=beams,
-            cache_dir=cache_dir,
+            translator=_spec(manifest["translator"], flags.translator, flags.translator_revision),
+            summariser=_spec(manifest["summariser"], *summariser) if summariser is not None else None,
+            source_language=flags.source_lang.value,
+            keep_boilerplate=flags.keep_boilerplate,
+            engine=flags.engine.value,
+            device=flags.device.value,
+            threads=flags.threads,
+            beams=flags.beams,
+            cache_dir=flags.cache_dir,
         )
-        with _progress(quiet) as progress, _stop_on_first_ctrl_c() as stop:
+        with _progress(flags.quiet) as progress, _stop_on_first_ctrl_c() as stop:
             report = run(paths, options, progress, stop.is_set)
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
-        typer.echo(f"interrupted: briefs already in {out} are whole; run the same command again", err=True)
+        _say(f"interrupted: briefs already in {out} are whole; run the same command again")
         raise typer.Exit(130) from None
+    except Exception as error:
+        _unexpected(error, flags.verbose)
     for failure in report.failures:
-        typer.echo(f"error: {failure.path}: {failure.reason}", err=True)
+        _say(f"error: {failure.path}: {failure.reason}")
     if report.aborted:
-        typer.echo(f"error: {report.aborted}", err=True)
-        typer.echo(
-            f"stopped: {len(report.articles)} articles were written to {out} before it, whole; "
-            "make room (or another --out/--cache-dir) and run the same command again",
-            err=True,
-        )
+        _say(f"error: {report.aborted.reason}")
+        if report.aborted.advice:
+            written = len(report.articles)
+            _say(
+                f"stopped: {written} articles were written to {out} before it, whole; {report.aborted.advice}"
+            )
         raise typer.Exit(report.exit_code)
     if report.interrupted:
-        typer.echo(
+        _say(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
-            "run the same command again to do the rest",
-            err=True,
+            "run the same command again to do the rest"
         )
         raise typer.Exit(report.exit_code)
-    if not quiet:
+    if not flags.quiet:
         cached = sum(1 for a in report.articles if a.cached)
-        kind = "briefs" if with_summary else "translations"
+        kind = "briefs" if summariser is not None else "translations"
         line = f"{len(report.articles)} {kind} written to {out} ({cached} from cache)"
         if report.failures:
             line += f", {len(report.failures)} failed"
-        typer.echo(line, err=True)
+        _say(line)
     raise typer.Exit(report.exit_code)
 
 
@@ -362,20 +389,16 @@ def models_pull(
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDir = None) -> None:
     """Show where the cache is, what it holds and its size on disk."""
-    from .cache import CONVERTED_MODELS, Cache
-    from .cache import cache_dir as resolve_cache_dir
-    from .pipeline import LAST_RUN
+    from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
 
-    cache = Cache(resolve_cache_dir(cache_dir))
     try:
-        stats = cache.stats()
-        last = cache.get(*LAST_RUN)
+        stats = Store.at(cache_dir).stats()
     except SummariseError as error:
         _fail(str(error))
     typer.echo(f"cache: {stats.path}")
-    for kind in ("translation", "summary", "segment"):
+    for kind in (TRANSLATION, SUMMARY, SEGMENT):
         typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
-    if last:
+    if last := stats.last_run:
         segments = last["segments_translated"] + last["segments_remembered"]
         typer.echo(
             f"  last run ({last['finished']}): {last['articles_from_cache']} of {last['articles']} articles "
@@ -384,27 +407,36 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
             f"({_share(last['segments_remembered'], segments)})"
         )
     typer.echo(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
-    converted = stats.path.parent / CONVERTED_MODELS
-    if converted.is_dir():
-        folders = [p for p in converted.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        size = sum(f.stat().st_size for p in folders for f in p.rglob("*") if f.is_file())
+    if stats.converted_models:
         typer.echo(
-            f"  models converted for CTranslate2: {len(folders)} ({size / 2**20:.0f} MiB) in {converted}"
+            f"  models converted for CTranslate2: {stats.converted_models} "
+            f"({stats.converted_bytes / 2**20:.0f} MiB) in {stats.converted_path}"
         )
 
 
 @cache_app.command("clear")
-def cache_clear(cache_dir: CacheDir = None) -> None:
-    """Delete every cached translation and summary."""
-    from .cache import Cache
-    from .cache import cache_dir as resolve_cache_dir
+def cache_clear(
+    cache_dir: CacheDir = None,
+    keep_converted: Annotated[
+        bool,
+        typer.Option("--keep-converted", help="Keep the models converted for CTranslate2 (no reconversion)."),
+    ] = False,
+) -> None:
+    """Delete every cached translation and summary, and the models converted for CTranslate2."""
+    from .cache import Store
 
-    cache = Cache(resolve_cache_dir(cache_dir))
+    store = Store.at(cache_dir)
     try:
-        removed = cache.clear()
+        cleared = store.clear(keep_converted=keep_converted)
     except SummariseError as error:
         _fail(str(error))
-    typer.echo(f"removed {removed} entries from {cache.path}")
+    line = f"removed {cleared.entries} entries from {store.path}"
+    if cleared.converted_models:
+        line += f" and {cleared.converted_models} converted models"
+    typer.echo(line)
+
+
+# ----------------------------------------------------------------------------- helpers
 
 
 def _share(part: int, whole: int) -> str:
@@ -461,13 +493,27 @@ def _stop_on_first_ctrl_c() -> Iterator[threading.Event]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        typer.echo("stopping after the current batch (Ctrl-C again to stop at once)", err=True)
+        _say("stopping after the current batch (Ctrl-C again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _printable(text: str) -> str:
+    """File names that are not valid UTF-8 reach us with surrogates: show their bytes escaped."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _say(line: str) -> None:
+    typer.echo(_printable(line), err=True)
+
+
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _printable(super().format(record))
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -477,16 +523,32 @@ def _configure_logging(verbose: bool) -> None:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     log.propagate = False
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    _say(f"error: {message}")
     raise typer.Exit(2)
 
 
+def _unexpected(error: BaseException, verbose: bool) -> NoReturn:
+    """The last resort: an error nobody expected is a bug; one line, the traceback on request."""
+    if verbose:
+        traceback.print_exception(error, file=sys.stderr)
+    first = (str(error).strip().splitlines() or [""])[0]
+    hint = "" if verbose else " (--verbose shows where)"
+    _say(f"error: unexpected {type(error).__name__}: {first}{hint}; please report it")
+    raise typer.Exit(UNEXPECTED_EXIT)
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as error:  # outside a run (its own handler catches those): still one line
+        try:
+            _unexpected(error, "--verbose" in sys.argv or "-v" in sys.argv)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

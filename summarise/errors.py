@@ -1,4 +1,9 @@
-"""Typed errors raised by the library. Only the CLI turns them into one-line messages."""
+"""Typed errors raised by the library. Only the CLI turns them into one-line messages.
+
+Before a run starts work, errors are raised (bad options, models missing: exit 2). Once work has
+started, a failure belongs to one article (the run goes on), or stops the run as an abort in the
+run's report: the kinds of `RunAbort` below.
+"""
 
 from __future__ import annotations
 
@@ -41,23 +46,20 @@ class ConfigError(SummariseError):
 
 
 class OutputError(SummariseError):
-    """An output that cannot be written.
+    """An output that cannot be written: that article fails, the others go on."""
 
-    `folder_unusable`: the output folder takes no more files (disk full, read-only file system),
-    so the run stops rather than fail every article the same way.
-    """
 
-    def __init__(self, message: str, folder_unusable: bool = False) -> None:
-        super().__init__(message)
-        self.folder_unusable = folder_unusable
+class OutputFolderUnusable(OutputError):
+    """The output folder takes no more files (disk full, read-only file system): every other
+    article would fail the same way, so the run stops."""
 
 
 class CacheError(SummariseError):
-    """The cache cannot be read or written (disk full, read-only, not a database)."""
+    """The cache cannot be read or written (disk full, read-only): the run stops."""
 
-    def __init__(self, message: str, corrupt: bool = False) -> None:
-        super().__init__(message)
-        self.corrupt = corrupt  # the file is not a usable SQLite database
+
+class CacheCorruptError(CacheError):
+    """The cache file is not a usable SQLite database; `summarise cache clear` starts it afresh."""
 
 
 class StopRequested(Exception):

@@ -15,23 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
+from .brief import EMPTY, LOW_CONFIDENCE, REPETITION, TOO_LONG, TOO_SHORT
 from .engines import Decoding
 
-# Reasons, as written in the JSON `flags` and the brief.
-EMPTY = "empty"
-TOO_SHORT = "too_short"
-TOO_LONG = "too_long"
-REPETITION = "repetition"
-LOW_CONFIDENCE = "low_confidence"
-
-REASON_TEXT = {
-    EMPTY: "empty translation",
-    TOO_SHORT: "far shorter than the German",
-    TOO_LONG: "far longer than the German",
-    REPETITION: "repeats itself",
-    LOW_CONFIDENCE: "the model was unsure",
-}
-
+# The reasons, as written in the JSON and explained in the brief, are the brief's vocabulary.
 _WORD = re.compile(r"\w+")
 
 
@@ -54,9 +41,6 @@ class GuardSettings:
     # Mean log-probability per output token (nats). Not calibrated on the real model (no hub
     # access here): a perplexity above e^1.5 = 4.5 per token is far from a confident translation.
     min_log_prob: float = -1.5
-    # Retry flagged segments once with stricter decoding. Off only for benchmarks, whose random
-    # weights would flag everything.
-    retry: bool = True
 
     def stricter(self, decoding: Decoding) -> Decoding:
         """The retry's decoding: a wider beam, and repetition made costly or impossible."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .brief import LanguageRecord
 from .errors import ConfigError
 
 GERMAN, ENGLISH = "de", "en"
@@ -57,6 +58,18 @@ class Language:
     @property
     def name(self) -> str:
         return NAMES.get(self.code, self.code)
+
+    def record(self, translated: bool) -> LanguageRecord:
+        """As the brief records it; `translated` is false for English passed through."""
+        return LanguageRecord(
+            code=self.code,
+            name=self.name,
+            detected=self.detected,
+            confidence=None if self.confidence is None else round(self.confidence, 4),
+            decided_by=self.decided_by,
+            description=self.describe(),
+            translated=translated,
+        )
 
     def describe(self) -> str:
         """One line for the brief, e.g. 'German (de, detected with confidence 1.00)'."""

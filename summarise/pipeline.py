@@ -1,10 +1,16 @@
 """The library's entry point: run the flow over files and folders and write the outputs.
 
-    read -> clean -> language -> segment -> translate -> summarise -> render, with a cache around it.
+    read -> clean -> language -> segment -> translate -> summarise -> render, around a store.
 
 Articles are taken in waves: all segments of a wave are translated together in length-sorted
-batches, then each article of the wave is summarised and written before the next wave starts, so
-memory stays bounded and finished briefs are on disk as early as possible.
+batches, then the wave's articles are summarised a few at a time and written, so memory stays
+bounded and finished briefs are on disk as early as possible.
+
+Errors go one way. `run()` raises only before any work starts (bad options, models missing). After
+that, every failure belongs to an article (whatever went wrong, typed or not, becomes that
+article's failure with its reason, and the rest go on), or stops the run as an abort in the report
+(output folder or cache unusable, a model that cannot be loaded). `_conclude` is the one place
+where an article's outcome is decided.
 """
 
 from __future__ import annotations
@@ -12,51 +18,43 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .cache import CONVERTED_MODELS, Cache, cache_dir, cache_key
+from .brief import Brief, Cleaning, Source, SummaryRecord, Translation
+from .cache import SUMMARY, TRANSLATION, Store
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
-from .engines import Engine, choose_engine, physical_cores
-from .errors import CacheError, ConfigError, InputError, OutputError, StopRequested, SummariseError
-from .language import ENGLISH, GERMAN, Language, LanguageIdentifier
-from .models import ModelSpec, ResolvedModel, resolve_model
-from .placement import EngineLoader
+from .engines import FixedLengths
+from .errors import (
+    CacheError,
+    ConfigError,
+    InputError,
+    ModelLoadError,
+    OutputError,
+    OutputFolderUnusable,
+    StopRequested,
+    SummariseError,
+)
+from .language import ENGLISH, GERMAN, Language
+from .memory import TranslationMemory
+from .models import ModelSpec
+from .outputs import output_stems, with_suffix_added, write_atomic, write_together
 from .read import Article, InputFile, discover_inputs, read_article
-from .render import (
-    output_stems,
-    render_brief,
-    render_digest,
-    render_json,
-    render_translation,
-    with_suffix_added,
-    write_atomic,
-    write_together,
-)
-from .segment import segment_paragraphs
-from .summarise import Summariser, SummarySettings, summary_settings
-from .translate import (
-    TranslatedSegment,
-    TranslationSettings,
-    Translator,
-    assemble_paragraphs,
-    translation_settings,
-)
+from .render import DigestEntry, render_brief, render_digest, render_json, render_translation
+from .segment import Segmentation, segment_paragraphs
+from .session import ModelSession, SessionOptions
+from .translate import assemble_translation, passed_through
 
 log = logging.getLogger(__name__)
 
 # Characters of German read before a wave is translated: enough to fill batches well, small
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
-# Distinct segments tokenized and sorted together: plenty to batch well, and a huge article's
-# token ids are never all in memory at once.
-SEGMENTS_PER_PASS = 5_000
 DIGEST_NAME = "digest.md"
-LAST_RUN = ("run", "last")  # cache entry with the figures of the latest run, for `cache stats`
 
 
 class Progress(Protocol):
@@ -84,9 +82,11 @@ class RunOptions:
     engine: str = "auto"
     source_language: str = "auto"  # "de" or "en": skip language detection
     keep_boilerplate: bool = False  # the clean stage then only normalises white space
-    # Benchmarks only (random weights never stop): fixed output lengths, see TranslationSettings.
-    fixed_output_ratio: float | None = None
-    fixed_summary_tokens: int | None = None
+    lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
+
+    def session(self) -> SessionOptions:
+        """What the model session needs of these options (the same names)."""
+        return SessionOptions(**{f.name: getattr(self, f.name) for f in fields(SessionOptions)})
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,15 @@ class ArticleOutcome:
     source: InputFile
     outputs: list[Path]
     cached: bool
+    brief: Brief
+
+
+@dataclass(frozen=True)
+class RunAbort:
+    """Why a run stopped after it began; what was written before is whole."""
+
+    reason: str
+    advice: str = ""  # what to do about it, when there is something to say
 
 
 @dataclass
@@ -110,7 +119,7 @@ class RunReport:
     load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
     digest: Path | None = None
     interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
-    aborted: str | None = None  # why the run could not go on (output or cache folder full, read-only)
+    aborted: RunAbort | None = None
     segments_translated: int = 0  # by the model, this run
     segments_remembered: int = 0  # from the translation memory, this run
 
@@ -123,125 +132,6 @@ class RunReport:
         return 1 if self.failures else 0
 
 
-class RunModels:
-    """The run's models: resolved up front (cheap, no torch), loaded only when first needed."""
-
-    def __init__(self, options: RunOptions, converted_root: Path) -> None:
-        self.options = options
-        self.converted_root = converted_root
-        self.engine = choose_engine(options.engine)
-        self.translator_ref = resolve_model(options.translator, "--translator")
-        self.translation: TranslationSettings = translation_settings(
-            self.translator_ref, self.engine, options.beams, options.fixed_output_ratio
-        )
-        self.summariser_ref: ResolvedModel | None = None
-        self.summary: SummarySettings | None = None
-        if options.summariser is not None:
-            self.summariser_ref = resolve_model(options.summariser, "--summariser")
-            self.summary = summary_settings(
-                self.summariser_ref, self.engine, options.beams, options.fixed_summary_tokens
-            )
-        self.languages = LanguageIdentifier(options.source_language)
-        self.loader = EngineLoader(
-            options.engine, options.device, options.threads or physical_cores(), converted_root
-        )
-        self.loaded: list[str] = []
-        self.load_seconds: dict[str, float] = {}
-        self._translator: Translator | None = None
-        self._summariser: Summariser | None = None
-
-    def _load(self, model: ResolvedModel, role: str) -> Engine:
-        log.info("loading %s %s (%s)", role, model.name, self.engine)
-        started = time.perf_counter()
-        engine = self.loader.load(model)
-        log.info("%s runs on %s", role, engine.description)
-        self.loaded.append(role)
-        self.load_seconds[role] = time.perf_counter() - started
-        return engine
-
-    def language_of(self, paragraphs: list[str]) -> Language:
-        if self.languages.needs_model:  # loaded once, timed like the models
-            started = time.perf_counter()
-            self.languages.load()
-            self.load_seconds["language detector"] = time.perf_counter() - started
-        return self.languages.identify(paragraphs)
-
-    def translator(self) -> Translator:
-        if self._translator is None:
-            self._translator = Translator(self._load(self.translator_ref, "translator"), self.translation)
-        return self._translator
-
-    def summary_group(self) -> int:
-        """Articles summarised together: one batch for every worker."""
-        placement = self.summariser().engine.placement
-        return max(1, placement.workers * placement.summary_batch)
-
-    def summariser(self) -> Summariser:
-        if self._summariser is None:
-            assert self.summariser_ref is not None and self.summary is not None
-            self._summariser = Summariser(self._load(self.summariser_ref, "summariser"), self.summary)
-        return self._summariser
-
-    def describe(self, engines: dict[str, str]) -> dict[str, dict[str, str]]:
-        """The models of a result, with the engine that produced each part of it."""
-        refs = {"translator": self.translator_ref, "summariser": self.summariser_ref}
-        return {
-            role: {
-                "id": ref.name,
-                "revision": ref.revision,
-                "source": ref.source,
-                "engine": engines.get(role, ""),
-            }
-            for role, ref in refs.items()
-            if ref is not None
-        }
-
-    def translation_key(self, content: str) -> str:
-        """`content`: digest of the cleaned text (an article whose ads changed is not redone)."""
-        return cache_key(
-            kind="translation",
-            content=content,
-            source_language=self.options.source_language,
-            model=self.translator_ref.name,
-            revision=self.translator_ref.revision,
-            settings=self.translation.signature(),
-        )
-
-    def segment_key(self, source: str) -> str:
-        """Translation memory: one German segment, translated once per model and settings."""
-        return cache_key(
-            kind="segment",
-            source=" ".join(source.split()),
-            model=self.translator_ref.name,
-            revision=self.translator_ref.revision,
-            settings=self.translation.signature(),
-        )
-
-    def summary_key(self, translation_key: str) -> str:
-        assert self.summariser_ref is not None and self.summary is not None
-        return cache_key(
-            kind="summary",
-            translation=translation_key,
-            model=self.summariser_ref.name,
-            revision=self.summariser_ref.revision,
-            settings=self.summary.signature(),
-        )
-
-
-@dataclass
-class _Job:
-    """One article on its way through the flow."""
-
-    article: Article
-    cleaned: CleanText
-    translation_key: str
-    summary_key: str | None
-    translation: dict[str, Any] | None = None
-    summary: dict[str, Any] | None = None
-    summary_error: str | None = None
-    cached: bool = False
-
-
 def run(
     paths: Sequence[Path],
     options: RunOptions,
@@ -250,136 +140,349 @@ def run(
 ) -> RunReport:
     """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`.
 
-    `should_stop`: polled between batches and articles; once true, the run keeps what is finished
-    (translated segments go to the translation memory) and ends with `report.interrupted`.
+    Raises (a SummariseError) only before any work starts. `should_stop`: polled between batches
+    and articles; once true, the run keeps what is finished (translated segments go to the
+    translation memory) and ends with `report.interrupted`.
     """
-    progress = progress or _NoProgress()
-    stop_requested = should_stop or (lambda: False)
-    report = RunReport()
     inputs, problems = discover_inputs(paths, exclude=options.out_dir)
-    report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
+    if not inputs and not problems:
+        raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
     if not inputs:
-        if not problems:
-            raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
-        return report
+        return RunReport(failures=[ArticleFailure(p.path, p.reason) for p in problems])
+    store = Store.at(options.cache_dir)
+    session = ModelSession(options.session(), store.converted_models)
     _prepare_output_folder(options.out_dir)
-    cache_folder = cache_dir(options.cache_dir)
-    models = RunModels(options, cache_folder / CONVERTED_MODELS)
-    cache = Cache(cache_folder)
-    stems = output_stems(inputs, reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
-    created = datetime.now(UTC).replace(microsecond=0).isoformat()
-    digest_entries: list[tuple[dict[str, Any], PurePosixPath]] = []
-    # Boilerplate by evidence: short lines found in several articles of this run.
-    repeated = None if options.keep_boilerplate or len(inputs) < REPEATED_MIN_ARTICLES else _evidence(inputs)
-    progress.start(len(inputs))
+    return _Run(inputs, options, store, session, progress or _NoProgress(), should_stop).go(problems)
 
-    def finish(job: _Job) -> None:
-        record = _record(job, models, created)
-        stem = stems[job.article.source]
+
+@dataclass
+class _Work:
+    """One article on its way through the flow."""
+
+    source: InputFile
+    article: Article | None = None
+    cleaned: CleanText | None = None
+    translation_key: str = ""
+    summary_key: str | None = None
+    language: Language | None = None
+    segmentation: Segmentation | None = None
+    translation: Translation | None = None
+    summary: SummaryRecord | None = None
+    cached: bool = False
+    failure: str | None = None
+
+    @property
+    def needs_summary(self) -> bool:
+        return self.summary_key is not None and self.summary is None
+
+
+# Errors that stop the whole run rather than one article: every other article would meet them.
+_RUN_STOPPERS = (StopRequested, OutputFolderUnusable, CacheError, ModelLoadError, ConfigError)
+
+
+class _Run:
+    def __init__(
+        self,
+        inputs: list[InputFile],
+        options: RunOptions,
+        store: Store,
+        session: ModelSession,
+        progress: Progress,
+        should_stop: Callable[[], bool] | None,
+    ) -> None:
+        self.inputs = inputs
+        self.options = options
+        self.store = store
+        self.session = session
+        self.memory = TranslationMemory(store, session)
+        self.progress = progress
+        self.should_stop = should_stop or (lambda: False)
+        self.report = RunReport()
+        self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
+        stems = output_stems(
+            (f.relative for f in inputs), reserved={PurePosixPath(DIGEST_NAME).with_suffix("")}
+        )
+        self.stems = {f: stems[f.relative] for f in inputs}
+        self.digest: list[DigestEntry] = []
+        self.repeated: RepeatedLines | None = None
+
+    def go(self, problems: Sequence[InputError]) -> RunReport:
+        report = self.report
+        report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
+        # Boilerplate by evidence: short lines found in several articles of this run.
+        if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
+            self.repeated = _evidence(self.inputs)
+        self.progress.start(len(self.inputs))
         try:
-            outputs = _write_outputs(
-                record, options.out_dir, stem, with_summary=options.summariser is not None
-            )
-        except OutputError as error:
-            if error.folder_unusable:
-                raise  # every other article would fail the same way: stop the run
-            report.failures.append(ArticleFailure(job.article.source.path, str(error)))
-            return
-        report.articles.append(ArticleOutcome(job.article.source, outputs, job.cached))
-        if record["flags"] and not job.cached:
-            retried = " even after a retry" if record["coverage"]["retried"] else ""
-            log.warning(
-                "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
-                job.article.source.path,
-                len(record["flags"]),
-                len(record["segments"]) + (1 if record["headline"] else 0),  # the headline is one
-                retried,
-            )
-        digest_entries.append((record, with_suffix_added(stem, ".md")))
-
-    wave: list[_Job] = []
-    wave_characters = 0
-    try:
-        for source in inputs:
-            if stop_requested():
-                raise StopRequested("stopped between articles")
+            self._articles()
+        except (KeyboardInterrupt, StopRequested):
+            # Every brief and cache entry already written is whole (atomic writes, one transaction
+            # each); articles not finished are not written, and the next run does them (their
+            # translated segments, kept in the translation memory, are not translated again).
+            report.interrupted = True
+        except (OutputFolderUnusable, CacheError) as error:
+            # Disk full, read-only, a broken cache: nothing more can be kept. What is written is
+            # whole, and what is cached stays usable.
+            advice = "make room (or another --out/--cache-dir) and run the same command again"
+            report.aborted = RunAbort(str(error), advice)
+        except (ModelLoadError, ConfigError) as error:  # a model that cannot be loaded (here)
+            report.aborted = RunAbort(str(error))
+        finally:
+            report.models_loaded = list(self.session.loaded)
+            report.load_seconds = dict(self.session.load_seconds)
+            report.segments_translated = self.memory.translated
+            report.segments_remembered = self.memory.remembered
             try:
-                article = read_article(source)
-            except InputError as error:
-                report.failures.append(ArticleFailure(error.path, error.reason))
-                progress.advance()
+                self.store.record_run(self._figures())
+            except CacheError as error:
+                log.warning("%s", error)
+            self.store.close()
+        if self.options.summariser is not None and self.digest and not report.aborted:
+            try:
+                write_atomic(self.options.out_dir / DIGEST_NAME, render_digest(self.digest, self.created))
+                report.digest = self.options.out_dir / DIGEST_NAME
+            except OutputError as error:
+                report.aborted = RunAbort(str(error), "make room (or another --out) and run it again")
+        return report
+
+    def _articles(self) -> None:
+        wave: list[_Work] = []
+        characters = 0
+        for source in self.inputs:
+            if self.should_stop():
+                raise StopRequested("stopped between articles")
+            work = _Work(source)
+            with self._contained(work):
+                self._read_and_look_up(work)
+            if work.failure or work.cached:
+                self._conclude(work)
                 continue
-            for warning in article.warnings:
-                log.warning("%s: %s", source.path, warning)
-            job = _lookup(article, models, cache, repeated)
-            if job.cached:
-                finish(job)
-                progress.advance()
-                continue
-            wave.append(job)
-            wave_characters += sum(len(p) for p in article.paragraphs)
-            if wave_characters >= WAVE_CHARACTERS:
-                _process_wave(wave, models, cache, report, finish, progress, stop_requested)
-                wave, wave_characters = [], 0
+            wave.append(work)
+            assert work.cleaned is not None
+            characters += sum(len(p) for p in work.cleaned.paragraphs)
+            if characters >= WAVE_CHARACTERS:
+                self._wave(wave)
+                wave, characters = [], 0
         if wave:
-            _process_wave(wave, models, cache, report, finish, progress, stop_requested)
-    except (KeyboardInterrupt, StopRequested):
-        # Every brief and cache entry already written is whole (atomic writes, one transaction
-        # each); articles not finished are not written, and the next run does them (their
-        # translated segments, kept in the translation memory, are not translated again).
-        report.interrupted = True
-    except (OutputError, CacheError) as error:
-        # Disk full, read-only, a broken cache: nothing more can be kept, so stop here. What is
-        # written is whole, and what is cached stays usable.
-        report.aborted = str(error)
-    finally:
-        report.models_loaded = list(models.loaded)
-        report.load_seconds = dict(models.load_seconds)
-        try:
-            cache.put(LAST_RUN[0], LAST_RUN[1], _run_stats(report, created))
-        except CacheError as error:
-            log.warning("%s", error)
-        cache.close()
-    if options.summariser is not None and digest_entries and not report.aborted:
-        try:
-            write_atomic(options.out_dir / DIGEST_NAME, render_digest(digest_entries, created))
-            report.digest = options.out_dir / DIGEST_NAME
-        except OutputError as error:
-            report.aborted = str(error)
-    return report
+            self._wave(wave)
 
+    @contextmanager
+    def _contained(self, *works: _Work) -> Iterator[None]:
+        """Whatever goes wrong in here belongs to these articles alone (their failure, with its
+        reason), unless it stops the whole run."""
+        try:
+            yield
+        except _RUN_STOPPERS:
+            raise
+        except InputError as error:
+            for work in works:
+                work.failure = error.reason
+        except SummariseError as error:
+            for work in works:
+                work.failure = str(error)
+        except Exception as error:  # a bug, or a library's surprise: these articles only
+            log.info("unexpected error in %s", ", ".join(str(w.source.path) for w in works), exc_info=True)
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            for work in works:
+                work.failure = f"{type(error).__name__}: {first_line}"
 
-def _run_stats(report: RunReport, finished: str) -> dict[str, Any]:
-    return {
-        "finished": finished,
-        "articles": len(report.articles),
-        "articles_from_cache": sum(1 for a in report.articles if a.cached),
-        "failed": len(report.failures),
-        "segments_translated": report.segments_translated,
-        "segments_remembered": report.segments_remembered,
-        "interrupted": report.interrupted,
-    }
+    def _conclude(self, work: _Work) -> None:
+        """The one place where an article's outcome is decided: written, or failed (and why)."""
+        written: ArticleOutcome | None = None
+        if work.failure is None:
+            with self._contained(work):
+                brief = self._brief(work)
+                written = ArticleOutcome(
+                    work.source, self._write(brief, self.stems[work.source]), work.cached, brief
+                )
+        if written is None:
+            self.report.failures.append(ArticleFailure(work.source.path, work.failure or "not done"))
+        else:
+            self.report.articles.append(written)
+            self.digest.append(DigestEntry(brief, with_suffix_added(self.stems[work.source], ".md")))
+            flags = brief.flags
+            if flags and not work.cached:
+                retried = " even after a retry" if brief.coverage.retried else ""
+                log.warning(
+                    "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
+                    work.source.path,
+                    len(flags),
+                    brief.translated_units,
+                    retried,
+                )
+        self.progress.advance()
+
+    # ------------------------------------------------------------------------- the stages
+
+    def _read_and_look_up(self, work: _Work) -> None:
+        work.article = article = read_article(work.source)
+        for warning in article.warnings:
+            log.warning("%s: %s", work.source.path, warning)
+        work.cleaned = cleaned = clean_paragraphs(
+            article.paragraphs, self.options.keep_boilerplate, self.repeated
+        )
+        work.translation_key = self.session.translation_key(_content_digest(cleaned))
+        work.summary_key = self.session.summary_key(work.translation_key)
+        if (found := self.store.get(TRANSLATION, work.translation_key)) is not None:
+            work.translation = Translation.from_json(found)
+            if work.summary_key is not None and (summary := self.store.get(SUMMARY, work.summary_key)):
+                work.summary = SummaryRecord.from_json(summary)
+        work.cached = work.translation is not None and not work.needs_summary
+
+    def _wave(self, wave: list[_Work]) -> None:
+        german: list[_Work] = []
+        for work in wave:
+            if work.translation is None:
+                with self._contained(work):
+                    self._decide_language(work)
+                if work.failure:
+                    self._conclude(work)
+                elif work.translation is None:
+                    german.append(work)
+        if german:
+            self._translate(german)
+        translated = [work for work in wave if work.translation is not None and not work.failure]
+        # Summaries for a few articles at a time, batched together; each group is written as soon
+        # as it is done, and Ctrl-C takes effect between groups.
+        size = self.session.summary_group() if any(w.needs_summary for w in translated) else len(translated)
+        for start in range(0, len(translated), max(1, size)):
+            if self.should_stop():
+                raise StopRequested("stopped between articles")
+            group = translated[start : start + size]
+            self._summarise([work for work in group if work.needs_summary])
+            for work in group:
+                self._conclude(work)
+
+    def _decide_language(self, work: _Work) -> None:
+        cleaned = work.cleaned
+        assert cleaned is not None
+        if not cleaned.paragraphs:
+            reason = "no text to translate"
+            if any(line.reason != "no visible text" for line in cleaned.removed):
+                reason += (
+                    f": all {len(cleaned.removed)} lines were boilerplate (--keep-boilerplate keeps them)"
+                )
+            work.failure = reason
+            return
+        work.language = language = self.session.language_of(
+            [*filter(None, [cleaned.headline]), *cleaned.paragraphs]
+        )
+        if language.code == ENGLISH:
+            # Never translate English "from German": it goes through as it is, labelled.
+            work.translation = passed_through(
+                cleaned.headline, cleaned.paragraphs, language.record(translated=False)
+            )
+            self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
+        elif language.code != GERMAN:
+            work.failure = (
+                f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
+            )
+
+    def _translate(self, works: list[_Work]) -> None:
+        """Segment every article, translate all segments together, then rebuild each article."""
+        translator = self.session.translator()  # its tokenizer measures the segments
+        for work in works:
+            with self._contained(work):
+                assert work.cleaned is not None
+                work.segmentation = segment_paragraphs(
+                    work.cleaned.paragraphs, translator.count_tokens, self.session.translation.segment_tokens
+                )
+        for work in [w for w in works if w.failure]:
+            self._conclude(work)
+        works = [work for work in works if not work.failure]
+        headlines = [w.cleaned.headline for w in works if w.cleaned and w.cleaned.headline]
+        texts = [*headlines, *(s.text for w in works if w.segmentation for s in w.segmentation.segments)]
+        with self._contained(*works):
+            known = self.memory.translate(texts, self.should_stop)
+            for work in works:
+                assert work.cleaned is not None and work.segmentation is not None and work.language
+                work.translation = assemble_translation(
+                    work.cleaned.headline,
+                    len(work.cleaned.paragraphs),
+                    work.segmentation,
+                    work.language.record(translated=True),
+                    known,
+                    translator.engine.description,
+                )
+                self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
+        for work in [w for w in works if w.failure]:  # the batch as a whole failed
+            self._conclude(work)
+
+    def _summarise(self, works: list[_Work]) -> None:
+        if not works:
+            return
+        with self._contained(*works):
+            summariser = self.session.summariser()
+            texts = [[s.target for s in w.translation.segments] for w in works if w.translation is not None]
+            outcomes = summariser.summarise_many(texts)
+            for work, outcome in zip(works, outcomes, strict=True):
+                if isinstance(outcome, SummariseError):
+                    work.failure = str(outcome)
+                    continue
+                work.summary = SummaryRecord(
+                    outcome.text, outcome.chunks, outcome.rounds, summariser.engine.description
+                )
+                assert work.summary_key is not None
+                self.store.put(SUMMARY, work.summary_key, work.summary.to_json())
+
+    # ------------------------------------------------------------------------- the brief
+
+    def _brief(self, work: _Work) -> Brief:
+        article, translation = work.article, work.translation
+        assert article is not None and translation is not None and work.cleaned is not None
+        summariser_engine = work.summary.engine if work.summary else None
+        return Brief(
+            source=Source(
+                article.source.path,
+                article.sha256,
+                article.encoding,
+                tuple(article.warnings),
+                article.metadata,
+            ),
+            models=self.session.models_used(
+                translation.engine if translation.translated else "", summariser_engine
+            ),
+            settings=self.session.settings(),
+            title=translation.headline.target if translation.headline else article.source.path.stem,
+            translation=translation,
+            summary=work.summary,
+            cleaning=Cleaning(self.options.keep_boilerplate, tuple(work.cleaned.removed)),
+            cached=work.cached,
+            created=self.created,
+        )
+
+    def _write(self, brief: Brief, stem: PurePosixPath) -> list[Path]:
+        out_dir = self.options.out_dir
+        if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
+            raise OutputError(f"{stem}: output path would leave the output folder {out_dir}")
+        json_path = out_dir / with_suffix_added(stem, ".json")
+        if self.options.summariser is not None:
+            text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(brief)
+        else:
+            text_path, text = out_dir / with_suffix_added(stem, ".txt"), render_translation(brief)
+        write_together({json_path: render_json(brief), text_path: text})
+        return [text_path, json_path]
+
+    def _figures(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "finished": self.created,
+            "articles": len(report.articles),
+            "articles_from_cache": sum(1 for a in report.articles if a.cached),
+            "failed": len(report.failures),
+            "segments_translated": report.segments_translated,
+            "segments_remembered": report.segments_remembered,
+            "interrupted": report.interrupted,
+        }
 
 
 def _prepare_output_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{folder}: cannot create the output folder: {error.strerror or error}") from None
+        raise ConfigError(f"{folder}: cannot create the output folder: {error.strerror or error}") from None
     if not folder.is_dir():
-        raise OutputError(f"{folder}: the output path exists and is not a folder")
-
-
-def _lookup(article: Article, models: RunModels, cache: Cache, repeated: RepeatedLines | None) -> _Job:
-    cleaned = clean_paragraphs(article.paragraphs, models.options.keep_boilerplate, repeated)
-    translation_key = models.translation_key(_content_digest(cleaned))
-    summary_key = models.summary_key(translation_key) if models.summary is not None else None
-    job = _Job(article, cleaned, translation_key, summary_key)
-    job.translation = cache.get("translation", translation_key)
-    if summary_key is not None and job.translation is not None:
-        job.summary = cache.get("summary", summary_key)
-    job.cached = job.translation is not None and (summary_key is None or job.summary is not None)
-    return job
+        raise ConfigError(f"{folder}: the output path exists and is not a folder")
 
 
 def _content_digest(cleaned: CleanText) -> str:
@@ -393,290 +496,7 @@ def _evidence(inputs: Sequence[InputFile]) -> RepeatedLines:
     for source in inputs:
         try:
             article = read_article(source)
-        except InputError:
-            continue  # reported when its turn comes
+        except Exception:  # reported when its turn comes
+            continue
         repeated.add(article.sha256, article.paragraphs)
     return repeated
-
-
-def _process_wave(
-    wave: list[_Job],
-    models: RunModels,
-    cache: Cache,
-    report: RunReport,
-    finish: Callable[[_Job], None],
-    progress: Progress,
-    should_stop: Callable[[], bool],
-) -> None:
-    translatable: list[tuple[_Job, Language]] = []
-    for job in wave:
-        if job.translation is not None:
-            continue
-        cleaned = job.cleaned
-        if not cleaned.paragraphs:
-            reason = "no text to translate"
-            if any(line.reason != "no visible text" for line in cleaned.removed):
-                removed = len(cleaned.removed)
-                reason += f": all {removed} lines were boilerplate (--keep-boilerplate keeps them)"
-            report.failures.append(ArticleFailure(job.article.source.path, reason))
-            progress.advance()
-            continue
-        language = models.language_of([*filter(None, [cleaned.headline]), *cleaned.paragraphs])
-        if language.code == GERMAN:
-            translatable.append((job, language))
-        elif language.code == ENGLISH:
-            # Never translate English "from German": it goes through as it is, labelled.
-            job.translation = _untranslated(cleaned, language)
-            cache.put("translation", job.translation_key, job.translation)
-        else:
-            reason = f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
-            report.failures.append(ArticleFailure(job.article.source.path, reason))
-            progress.advance()
-    if translatable:
-        _translate(translatable, models, cache, report, should_stop)
-    translated = [job for job in wave if job.translation is not None]  # the rest failed above
-
-    def needs_summary(job: _Job) -> bool:
-        return job.summary_key is not None and job.summary is None
-
-    # Summaries for a few articles at a time, batched together; each group is written as soon as
-    # it is done.
-    group_size = models.summary_group() if any(map(needs_summary, translated)) else len(translated)
-    for start in range(0, len(translated), max(1, group_size)):
-        if should_stop():
-            raise StopRequested("stopped between articles")
-        group = translated[start : start + group_size]
-        # Ctrl-C takes effect between groups: a group is a few batches, finished and kept.
-        _summarise([job for job in group if needs_summary(job)], models, cache)
-        for job in group:
-            if needs_summary(job):
-                reason = job.summary_error or "not summarised"
-                report.failures.append(ArticleFailure(job.article.source.path, reason))
-            else:
-                finish(job)
-            progress.advance()
-
-
-def _summarise(jobs: list[_Job], models: RunModels, cache: Cache) -> None:
-    if not jobs:
-        return
-    summariser = models.summariser()
-    texts = []
-    for job in jobs:
-        assert job.translation is not None
-        texts.append([s["target"] for s in job.translation["segments"]])
-    outcomes = summariser.summarise_many(texts)
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        if isinstance(outcome, SummariseError):
-            job.summary_error = str(outcome)
-            continue
-        job.summary = {
-            "text": outcome.text,
-            "chunks": outcome.chunks,
-            "rounds": outcome.rounds,
-            "engine": summariser.engine.description,
-        }
-        assert job.summary_key is not None
-        cache.put("summary", job.summary_key, job.summary)
-
-
-def _translate(
-    jobs: list[tuple[_Job, Language]],
-    models: RunModels,
-    cache: Cache,
-    report: RunReport,
-    should_stop: Callable[[], bool],
-) -> None:
-    """Segment every article, translate all segments together, then rebuild each article."""
-    translator = models.translator()
-    segmented = []
-    for job, language in jobs:
-        segmentation = segment_paragraphs(
-            job.cleaned.paragraphs, translator.count_tokens, models.translation.segment_tokens
-        )
-        segmented.append((job, language, segmentation))
-    # Segments translated before (an edited article's unchanged sentences, agency boilerplate
-    # repeated across articles) come from the translation memory; only the rest reach the model.
-    headlines = [job.cleaned.headline for job, *_ in segmented if job.cleaned.headline]
-    texts = list(dict.fromkeys([*headlines, *(s.text for *_, seg in segmented for s in seg.segments)]))
-    keys = {text: models.segment_key(text) for text in texts}
-    remembered = cache.get_many("segment", keys.values())
-    known = {text: _segment_from_memory(remembered[keys[text]]) for text in texts if keys[text] in remembered}
-    report.segments_remembered += len(known)
-
-    def keep(batch: dict[str, TranslatedSegment]) -> None:
-        # Into the memory batch by batch: an interrupted or killed run keeps what it translated.
-        cache.put_many("segment", {keys[text]: _segment_to_memory(t) for text, t in batch.items()})
-        report.segments_translated += len(batch)
-
-    todo = [text for text in texts if text not in known]
-    for start in range(0, len(todo), SEGMENTS_PER_PASS):
-        known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))
-    for job, language, segmentation in segmented:
-        targets = [known[s.text] for s in segmentation.segments]
-        headline = job.cleaned.headline
-        job.translation = {
-            "engine": translator.engine.description,
-            "language": _language_record(language, translated=True),
-            "headline": _segment_record(headline, known[headline]) if headline else None,
-            "sentences": segmentation.sentences,
-            "segments": [
-                {"paragraph": s.paragraph, "sentence": s.sentence, **_segment_record(s.text, t)}
-                for s, t in zip(segmentation.segments, targets, strict=True)
-            ],
-            "paragraphs": assemble_paragraphs(
-                [s.paragraph for s in segmentation.segments],
-                [t.text for t in targets],
-                len(job.cleaned.paragraphs),
-            ),
-        }
-        cache.put("translation", job.translation_key, job.translation)
-
-
-def _segment_record(source: str, translated: TranslatedSegment) -> dict[str, Any]:
-    return {
-        "source": source,
-        "target": translated.text,
-        "confidence": None if translated.log_prob is None else round(translated.log_prob, 4),
-        "flags": translated.flags,
-        "retried": translated.retried,
-    }
-
-
-def _untranslated(cleaned: CleanText, language: Language) -> dict[str, Any]:
-    """An English article's record: its own text in place of a translation, one unit per paragraph."""
-    as_is = TranslatedSegment(cleaned.headline or "", None, [])
-    return {
-        "engine": "",
-        "language": _language_record(language, translated=False),
-        "headline": _segment_record(cleaned.headline, as_is) if cleaned.headline else None,
-        "sentences": len(cleaned.paragraphs),
-        "segments": [
-            {
-                "paragraph": i,
-                "sentence": i,
-                "source": text,
-                "target": text,
-                "confidence": None,
-                "flags": [],
-                "retried": False,
-            }
-            for i, text in enumerate(cleaned.paragraphs)
-        ],
-        "paragraphs": list(cleaned.paragraphs),
-    }
-
-
-def _language_record(language: Language, translated: bool) -> dict[str, Any]:
-    return {
-        "code": language.code,
-        "name": language.name,
-        "detected": language.detected,
-        "confidence": None if language.confidence is None else round(language.confidence, 4),
-        "decided_by": language.decided_by,
-        "description": language.describe(),
-        "translated": translated,
-    }
-
-
-def _segment_to_memory(segment: TranslatedSegment) -> dict[str, Any]:
-    return {
-        "target": segment.text,
-        "log_prob": segment.log_prob,
-        "flags": segment.flags,
-        "retried": segment.retried,
-    }
-
-
-def _segment_from_memory(entry: dict[str, Any]) -> TranslatedSegment:
-    return TranslatedSegment(entry["target"], entry["log_prob"], entry["flags"], entry["retried"])
-
-
-def _record(job: _Job, models: RunModels, created: str) -> dict[str, Any]:
-    """The JSON record of one article: everything the brief shows, and how it was made."""
-    article, translation = job.article, job.translation
-    assert translation is not None
-    segments = translation["segments"]
-    translated = translation["language"]["translated"]
-    described = models.describe(
-        {"translator": translation["engine"], "summariser": (job.summary or {}).get("engine", "")}
-    )
-    if not translated:
-        del described["translator"]  # English passed through: no translator touched it
-    record: dict[str, Any] = {
-        "source": {
-            "path": str(article.source.path),
-            "sha256": article.sha256,
-            "encoding": article.encoding,
-            "warnings": article.warnings,
-            **({"metadata": article.metadata} if article.metadata else {}),
-        },
-        "models": described,
-        "settings": {"translation": models.translation.signature()},
-        "title": translation["headline"]["target"] if translation["headline"] else article.source.path.stem,
-        "headline": translation["headline"],
-        "language": translation["language"],
-    }
-    if job.summary is not None and models.summary is not None:
-        record["settings"]["summary"] = models.summary.signature()
-        record["summary"] = job.summary["text"]
-        record["summary_chunks"] = job.summary["chunks"]
-    record["translation"] = "\n\n".join(translation["paragraphs"])
-    record["segments"] = segments
-    record["coverage"] = {
-        "sentences": translation["sentences"],
-        "segments": len(segments),
-        "translated": sum(1 for s in segments if s["target"].strip()) if translated else 0,
-        "flagged": sum(1 for s in segments if s["flags"]),
-        "retried": sum(1 for s in segments if s["retried"]),
-    }
-    # The faithfulness guard's doubts that remained after the retry: listed, never hidden.
-    record["flags"] = [
-        {
-            "segment": index,
-            "paragraph": s["paragraph"],
-            "reasons": s["flags"],
-            "confidence": s["confidence"],
-            "retried": s["retried"],
-            "source": s["source"],
-            "target": s["target"],
-        }
-        for index, s in enumerate(segments)
-        if s["flags"]
-    ]
-    headline = translation["headline"]
-    if headline and headline["flags"]:
-        record["flags"].insert(
-            0,
-            {
-                "segment": None,
-                "paragraph": None,
-                "headline": True,
-                "reasons": headline["flags"],
-                "confidence": headline["confidence"],
-                "retried": headline["retried"],
-                "source": headline["source"],
-                "target": headline["target"],
-            },
-        )
-    record["cleaning"] = {
-        "boilerplate_kept": models.options.keep_boilerplate,
-        "removed": [vars(line) for line in job.cleaned.removed],
-    }
-    record["cached"] = job.cached
-    record["created"] = created
-    return record
-
-
-def _write_outputs(
-    record: dict[str, Any], out_dir: Path, stem: PurePosixPath, with_summary: bool
-) -> list[Path]:
-    if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
-        raise OutputError(f"{stem}: output path would leave the output folder {out_dir}")
-    json_path = out_dir / with_suffix_added(stem, ".json")
-    if with_summary:
-        text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(record)
-    else:
-        text_path, text = out_dir / with_suffix_added(stem, ".txt"), render_translation(record)
-    write_together({json_path: render_json(record), text_path: text})
-    return [text_path, json_path]

@@ -165,6 +165,12 @@ class EngineLoader:
             return loaded
         raise ConfigError(self._nothing_runs())
 
+    def check(self) -> None:
+        """With --device cuda, fail before any work where no engine sees a GPU at all (device
+        counts only: whether it really works shows when the first model loads)."""
+        if self.requested[1] == "cuda" and not any(self._has_gpu(*c) for c in self.candidates):
+            raise ConfigError(self._nothing_runs())
+
     def _load_and_probe(self, model: ResolvedModel, engine: str, device: str) -> Engine:
         from .engines import Ct2Engine, TorchEngine
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .engines import Decoding, Engine
+from .engines import Decoding, Engine, FixedLengths
 from .errors import SummariseError
 from .models import ResolvedModel, generation_defaults, model_max_positions
 from .segment import fit_to_budget
@@ -30,16 +30,13 @@ class SummarySettings:
     length_penalty: float
     no_repeat_ngram_size: int
     window: int
-    # Benchmarks only: random weights never stop, so the summary is made exactly this long.
-    fixed_output_tokens: int | None = None
 
-    def signature(self) -> dict[str, Any]:
-        return asdict(self)
+    def signature(self, lengths: FixedLengths | None = None) -> dict[str, Any]:
+        """The settings as recorded in the JSON and the cache keys, with the length policy."""
+        return asdict(self) | {"fixed_output_tokens": lengths.summary_tokens if lengths else None}
 
 
-def summary_settings(
-    model: ResolvedModel, engine: str, beams: int | None, fixed_output_tokens: int | None = None
-) -> SummarySettings:
+def summary_settings(model: ResolvedModel, engine: str, beams: int | None) -> SummarySettings:
     """Settings for a resolved model, read from its JSON files: no torch, no weights."""
     defaults = generation_defaults(model)
     # The published min_length/max_length count the decoder start token; new tokens do not.
@@ -51,7 +48,6 @@ def summary_settings(
         length_penalty=float(defaults.get("length_penalty") or 1.0),
         no_repeat_ngram_size=int(defaults.get("no_repeat_ngram_size") or 0),
         window=model_max_positions(model),
-        fixed_output_tokens=fixed_output_tokens,
     )
 
 
@@ -65,10 +61,14 @@ class Summary:
 class Summariser:
     """Summaries over a loaded BART-style engine, whichever engine runs the model."""
 
-    def __init__(self, engine: Engine, settings: SummarySettings) -> None:
+    def __init__(
+        self, engine: Engine, settings: SummarySettings, lengths: FixedLengths | None = None
+    ) -> None:
+        """`lengths`: benchmarks only; every summary exactly `lengths.summary_tokens` long."""
         self.engine = engine
         self.tokenizer = engine.tokenizer
         self.settings = settings
+        self.lengths = lengths
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
@@ -208,8 +208,8 @@ class Summariser:
 
     def _decoding(self, source_tokens: int) -> Decoding:
         settings = self.settings
-        if settings.fixed_output_tokens is not None:
-            max_new = min_new = settings.fixed_output_tokens
+        if self.lengths is not None:
+            max_new = min_new = self.lengths.summary_tokens
         else:
             # A summary is never longer than its text, and a short text is not padded out.
             max_new = max(8, min(settings.max_new_tokens, source_tokens))

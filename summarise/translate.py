@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .engines import Decoding, Engine, Hypothesis, Job
+from .brief import LanguageRecord, Segment, Translation, Unit, assemble_paragraphs
+from .engines import Decoding, Engine, FixedLengths, Hypothesis, Job
 from .errors import StopRequested
 from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, generation_defaults, model_max_positions
 from .placement import effective_batch_tokens
+from .segment import Segmentation
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).
@@ -28,24 +29,24 @@ class TranslationSettings:
     max_positions: int
     max_output_ratio: float = 2.0
     max_output_extra: int = 16
-    # Benchmarks only: random weights never stop, so every system is made to produce exactly
-    # ceil(ratio x longest source) tokens per batch.
-    fixed_output_ratio: float | None = None
     guard: GuardSettings = field(default_factory=GuardSettings)
 
-    def signature(self) -> dict[str, Any]:
-        return asdict(self)
+    def signature(self, lengths: FixedLengths | None = None) -> dict[str, Any]:
+        """The settings as recorded in the JSON and the cache keys, with the length policy (the
+        benchmark's fixed lengths, or none) and whether doubtful segments are retried."""
+        fields = asdict(self)
+        guard = fields.pop("guard")
+        return fields | {
+            "fixed_output_ratio": lengths.translation_ratio if lengths else None,
+            "guard": guard | {"retry": lengths is None},
+        }
 
     def max_new_tokens(self, longest_source: int) -> int:
-        if self.fixed_output_ratio is not None:
-            return math.ceil(self.fixed_output_ratio * longest_source)
         limit = int(longest_source * self.max_output_ratio) + self.max_output_extra
         return min(limit, self.max_positions - 1)
 
 
-def translation_settings(
-    model: ResolvedModel, engine: str, beams: int | None, fixed_output_ratio: float | None = None
-) -> TranslationSettings:
+def translation_settings(model: ResolvedModel, engine: str, beams: int | None) -> TranslationSettings:
     """Settings for a resolved model, read from its JSON files: no torch, no weights."""
     max_positions = model_max_positions(model)
     return TranslationSettings(
@@ -53,9 +54,6 @@ def translation_settings(
         beams=beams or int(generation_defaults(model).get("num_beams") or 1),
         segment_tokens=min(DEFAULT_SEGMENT_TOKENS, max_positions),
         max_positions=max_positions,
-        fixed_output_ratio=fixed_output_ratio,
-        # Random-weight benchmark models would have every segment flagged and retried.
-        guard=GuardSettings(retry=fixed_output_ratio is None),
     )
 
 
@@ -66,19 +64,33 @@ class TranslatedSegment:
     flags: list[str]  # the guard's doubts that remain (see guard.py); empty when it looks fine
     retried: bool = False  # flagged at first and translated again with stricter decoding
 
+    def unit(self, source: str) -> Unit:
+        """As the brief records it, with its German source (confidence to 4 places)."""
+        confidence = None if self.log_prob is None else round(self.log_prob, 4)
+        return Unit(source, self.text, confidence, tuple(self.flags), self.retried)
+
 
 class Translator:
     """Translation over a loaded engine: batching and decoding, whichever engine runs the model."""
 
     def __init__(
-        self, engine: Engine, settings: TranslationSettings, batch_tokens: int | None = None
+        self,
+        engine: Engine,
+        settings: TranslationSettings,
+        batch_tokens: int | None = None,
+        lengths: FixedLengths | None = None,
+        retry: bool = True,
     ) -> None:
         """`batch_tokens`: padded source tokens per batch; by default the engine's placement
-        decides (placement.py), shrunk for a small run so that every worker has work."""
+        decides (placement.py), shrunk for a small run so that every worker has work.
+        `lengths`: benchmarks only; outputs of a fixed length, and no retries (random weights
+        would have every segment retried). `retry`: translate doubtful segments once more."""
         self.engine = engine
         self.tokenizer = engine.tokenizer
         self.settings = settings
         self.batch_tokens = batch_tokens
+        self.lengths = lengths
+        self.retry = retry and lengths is None
 
     def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
         placement = self.engine.placement
@@ -109,7 +121,6 @@ class Translator:
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
         batches = self._batches(order, [len(ids) for ids in encoded])
         jobs = [self._job([encoded[i] for i in batch]) for batch in batches]
-        guard = self.settings.guard
         doubtful: dict[int, TranslatedSegment] = {}
         done = 0
         for batch, hypotheses in zip(batches, self.engine.generate_many(jobs, should_stop), strict=False):
@@ -117,7 +128,7 @@ class Translator:
             final = {}
             for i, hypothesis in zip(batch, hypotheses, strict=True):
                 segment = self._judge(unique[i], hypothesis)
-                if segment.flags and guard.retry:
+                if segment.flags and self.retry:
                     doubtful[i] = segment
                 else:
                     final[unique[i]] = segment
@@ -129,9 +140,12 @@ class Translator:
         return results
 
     def _job(self, batch: list[list[int]], stricter: bool = False) -> Job:
-        new_tokens = self.settings.max_new_tokens(max(len(ids) for ids in batch))
-        fixed = self.settings.fixed_output_ratio is not None
-        decoding = Decoding(self.settings.beams, new_tokens, new_tokens if fixed else 0, scores=True)
+        longest = max(len(ids) for ids in batch)
+        if self.lengths is not None:
+            new_tokens = min_tokens = self.lengths.translation_tokens(longest)
+        else:
+            new_tokens, min_tokens = self.settings.max_new_tokens(longest), 0
+        decoding = Decoding(self.settings.beams, new_tokens, min_tokens, scores=True)
         return batch, self.settings.guard.stricter(decoding) if stricter else decoding
 
     def _judge(self, source: str, hypothesis: Hypothesis, retried: bool = False) -> TranslatedSegment:
@@ -190,12 +204,38 @@ def batches_by_tokens(
     return batches
 
 
-def assemble_paragraphs(
-    paragraph_of: Sequence[int], targets: Sequence[str], paragraph_count: int
-) -> list[str]:
-    """Put translated segments back into their paragraphs (`paragraph_of[i]`: segment i's), in order."""
-    paragraphs: list[list[str]] = [[] for _ in range(paragraph_count)]
-    for paragraph, target in zip(paragraph_of, targets, strict=True):
-        if target:
-            paragraphs[paragraph].append(target)
-    return [" ".join(parts) for parts in paragraphs if parts]
+def assemble_translation(
+    headline: str | None,
+    paragraph_count: int,
+    segmentation: Segmentation,
+    language: LanguageRecord,
+    translated: Mapping[str, TranslatedSegment],
+    engine: str,
+) -> Translation:
+    """An article's translation, put back together from its segments' translations, in order."""
+    segments = tuple(
+        Segment.of(translated[s.text].unit(s.text), s.paragraph, s.sentence) for s in segmentation.segments
+    )
+    paragraphs = assemble_paragraphs(
+        [s.paragraph for s in segments], [s.target for s in segments], paragraph_count
+    )
+    return Translation(
+        engine=engine,
+        language=language,
+        headline=translated[headline].unit(headline) if headline else None,
+        sentences=segmentation.sentences,
+        segments=segments,
+        paragraphs=tuple(paragraphs),
+    )
+
+
+def passed_through(headline: str | None, paragraphs: Sequence[str], language: LanguageRecord) -> Translation:
+    """An English article: its own text in place of a translation, one unit per paragraph."""
+    return Translation(
+        engine="",
+        language=language,
+        headline=Unit(headline, headline) if headline else None,
+        sentences=len(paragraphs),
+        segments=tuple(Segment(text, text, paragraph=i, sentence=i) for i, text in enumerate(paragraphs)),
+        paragraphs=tuple(paragraphs),
+    )

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import COPY_MARIAN, SEEDS, seed_lines
 
 from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
-
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
-# A Marian model trained to copy German (scripts/train_copy_model.py): what goes in must come out.
-COPY_MARIAN = Path(__file__).resolve().parent / "data" / "copy-marian"
-
-
-def seed_lines() -> list[str]:
-    return [
-        line.strip()
-        for path in sorted(SEEDS.glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +48,3 @@ def seeds_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "seeds"
     shutil.copytree(SEEDS, folder)
     return folder
-
-
-def environment_for_subprocess() -> dict[str, str]:
-    """os.environ as the autouse fixture set it, for a child process."""
-    return dict(os.environ)

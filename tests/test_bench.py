@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, environment_for_subprocess
+from support import REPO, environment_for_subprocess
 
 
 def test_the_benchmark_runs_every_system_and_reports_ratios(tmp_path: Path) -> None:

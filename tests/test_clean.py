@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from cleaning_cases import MORE_JUNK, MORE_TEXT, SEEDS
-from conftest import REPO
-from test_cli import brief_args, options, runner
+from support import REPO, brief_args, options, runner
 
 from summarise.clean import RepeatedLines, clean_paragraphs, is_headline
 from summarise.cli import app

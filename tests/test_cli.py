@@ -9,40 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, environment_for_subprocess
-from typer.testing import CliRunner
+from support import SEEDS, brief_args, environment_for_subprocess, options, runner
 
 from summarise.cli import app
-from summarise.models import ModelSpec
-from summarise.pipeline import RunOptions, run
+from summarise.pipeline import run
 from summarise.read import split_paragraphs
-
-runner = CliRunner()
-
-
-def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:
-    return [
-        "brief",
-        str(inputs),
-        "-o",
-        str(out),
-        "--translator",
-        str(marian),
-        "--summariser",
-        str(bart),
-        "--beams",
-        "1",
-    ]
-
-
-def options(out: Path, marian: Path, bart: Path | None) -> RunOptions:
-    return RunOptions(
-        out_dir=out,
-        translator=ModelSpec("translator", str(marian)),
-        summariser=ModelSpec("summariser", str(bart)) if bart else None,
-        device="cpu",
-        beams=1,
-    )
 
 
 def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
@@ -264,7 +235,7 @@ def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_ma
     segments = int(re.search(r"segment entries: (\d+)", before).group(1))  # type: ignore[union-attr]
     assert "translation entries: 5" in before and segments > 5
     cleared = runner.invoke(app, ["cache", "clear"]).stdout
-    assert f"removed {5 + segments + 1} entries" in cleared  # + the last run's figures
+    assert f"removed {5 + segments} entries" in cleared and "and 1 converted models" in cleared
     after = runner.invoke(app, ["cache", "stats"]).stdout
     assert "translation entries: 0" in after and "segment entries: 0" in after
 
@@ -369,3 +340,24 @@ def test_an_unwritable_output_place_fails_that_article_alone(
     assert len(errors) == 1 and "sub/a.txt" in errors[0] and "cannot write" in errors[0]
     assert (out / "b.md").is_file() and (out / "sub").read_text() == "in the way"
     assert "Traceback" not in result.output
+
+
+def test_brief_and_translate_share_their_run_options() -> None:
+    """Declared once: the same options, with the same help, on both commands."""
+    import typer
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+    def described(name: str) -> dict[str, tuple[str, ...]]:
+        return {
+            p.name: (*p.opts, p.help or "")
+            for p in commands[name].params
+            if p.name not in ("paths", "summariser", "summariser_revision")
+        }
+
+    assert described("brief") == described("translate")
+    assert {"translator", "engine", "device", "cache_dir", "out", "quiet"} <= set(described("brief"))
+    assert {p.name for p in commands["brief"].params} - {p.name for p in commands["translate"].params} == {
+        "summariser",
+        "summariser_revision",
+    }

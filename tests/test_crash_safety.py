@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import SEEDS, environment_for_subprocess
+from support import SEEDS, environment_for_subprocess
 
 
 def many_articles(folder: Path, count: int, tag: str = "") -> None:

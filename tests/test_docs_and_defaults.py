@@ -7,13 +7,11 @@ import re
 from pathlib import Path, PurePosixPath
 
 import typer
-from conftest import REPO
-from test_models import COMMIT, put_in_hf_cache
+from support import COMMIT, REPO, put_in_hf_cache
 from typer.testing import CliRunner
 
 from summarise.cli import app
-from summarise.read import InputFile
-from summarise.render import output_stems
+from summarise.outputs import output_stems
 
 
 def cli_options() -> set[str]:
@@ -66,8 +64,6 @@ def test_default_models_resolve_offline_from_the_hf_cache(
 
 
 def test_outputs_never_collide() -> None:
-    files = [
-        InputFile(Path(p), PurePosixPath(p)) for p in ("a.txt", "a.md", "sub/a.txt", "b.txt", "digest.txt")
-    ]
+    files = [PurePosixPath(p) for p in ("a.txt", "a.md", "sub/a.txt", "b.txt", "digest.txt")]
     stems = output_stems(files, reserved={PurePosixPath("digest")})
     assert [str(stems[f]) for f in files] == ["a.txt", "a.md", "sub/a", "b", "digest.txt"]

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import environment_for_subprocess
+from support import environment_for_subprocess
 
 from summarise.engines import Ct2Engine, Decoding, TorchEngine, converted_folder, physical_cores
 from summarise.models import ModelSpec, resolve_model

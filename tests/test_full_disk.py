@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
-from test_cli import brief_args, runner
+from support import SEEDS, brief_args, runner
 
 from summarise.cli import app
 

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from support import SEEDS
 from typer.testing import CliRunner
 
 from summarise.cli import app

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
-from conftest import seed_lines
-from test_cli import options
+from support import options, seed_lines
 
 from summarise import split_sentences
 from summarise.engines import load_engine
@@ -93,8 +91,8 @@ def test_a_looping_model_is_caught_retried_and_shown(
 ) -> None:
     # First attempts alone (no retry): the model loops, and is sure of it.
     resolved = resolve_model(ModelSpec("translator", str(looping_marian)), "--translator")
-    settings = replace(translation_settings(resolved, "ct2", beams=None), guard=GuardSettings(retry=False))
-    translator = Translator(load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2"), settings)
+    settings = translation_settings(resolved, "ct2", beams=None)
+    translator = Translator(load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2"), settings, retry=False)
     sentences = [s for line in seed_lines()[:20] for s in split_sentences(line)]
     first = translator.translate(sentences)
     assert all(REPETITION in t.flags and TOO_LONG in t.flags for t in first.values())

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, environment_for_subprocess
+from support import ENGLISH, FRENCH, GOOD, SEEDS, environment_for_subprocess
 from typer.testing import CliRunner
 
 from summarise.cli import app
@@ -22,18 +22,6 @@ from summarise.cli import app
 
 def seed_lines_of(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-GOOD = "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden über die Lage."
-ENGLISH = (
-    "The city council voted on Tuesday to close the old bridge over the river for repairs.\n"
-    "Engineers said the work would take at least six months and cost more than two million euros.\n"
-    "Commuters will have to use a ferry or a detour through the industrial district in the meantime."
-)
-FRENCH = (
-    "Le conseil municipal a voté mardi la fermeture du vieux pont sur la rivière pour travaux.\n"
-    "Selon les ingénieurs, le chantier durera au moins six mois et coûtera plus de deux millions d'euros."
-)
 
 
 def hostile_folder(root: Path) -> tuple[dict[str, str], list[str]]:

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli import options
-from test_hostile_inputs import ENGLISH, FRENCH
+from support import ENGLISH, FRENCH, options
 
 from summarise.language import LanguageIdentifier
 from summarise.pipeline import run

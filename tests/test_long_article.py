@@ -7,7 +7,7 @@ import random
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from conftest import seed_lines
+from support import seed_lines
 
 from summarise import split_sentences
 from summarise.models import ModelSpec, load_seq2seq, resolve_model

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import COMMIT, put_in_hf_cache
 
 from summarise.errors import ConfigError, ModelUnavailableError
 from summarise.models import (
@@ -16,18 +17,7 @@ from summarise.models import (
     resolve_model,
 )
 
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
 GERMAN = "Der russische Präsident Wladimir Putin hat den nordkoreanischen Soldaten gedankt."
-
-
-def put_in_hf_cache(model: Path, hub_id: str, commit: str = COMMIT) -> Path:
-    """Lay a model folder out as the Hugging Face cache does after a download."""
-    repo = Path(__import__("os").environ["HF_HUB_CACHE"]) / ("models--" + hub_id.replace("/", "--"))
-    snapshot = repo / "snapshots" / commit
-    shutil.copytree(model, snapshot)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(commit)
-    return snapshot
 
 
 def test_the_manifest_names_both_default_models_with_licences() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import environment_for_subprocess
+from support import environment_for_subprocess
 from typer.testing import CliRunner
 
 from summarise import placement

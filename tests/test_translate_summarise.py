@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import seed_lines
+from support import seed_lines
 
 from summarise import split_sentences
+from summarise.brief import assemble_paragraphs
 from summarise.engines import Decoding, Hypothesis, Job, load_engine
 from summarise.errors import SummariseError
 from summarise.models import ModelSpec, load_tokenizer, resolve_model
 from summarise.placement import plan
 from summarise.summarise import Summariser, Summary, summary_settings
-from summarise.translate import Translator, assemble_paragraphs, batches_by_tokens, translation_settings
+from summarise.translate import Translator, batches_by_tokens, translation_settings
 
 
 def test_batches_are_cut_by_padded_tokens() -> None:

@@ -1,0 +1,392 @@
+"""The brief: what summarise makes of one article, as typed, frozen records.
+
+`Brief.to_json()` is the JSON record written beside every brief, a contract for users' scripts
+(guarded by tests/test_golden.py); `Brief.from_json()` reads one back. Coverage and the list of
+doubtful segments are derived from the segments, never stored twice.
+
+The parts a run caches are records too, with their own JSON pair: `Translation` (per cleaned
+text, translator and settings) and `SummaryRecord` (per translation and summariser).
+
+This module imports nothing of the stages: render takes a finished brief, the stages fill one in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The faithfulness guard's reasons (guard.py decides them), as written in the JSON and the brief.
+EMPTY = "empty"
+TOO_SHORT = "too_short"
+TOO_LONG = "too_long"
+REPETITION = "repetition"
+LOW_CONFIDENCE = "low_confidence"
+
+REASON_TEXT = {
+    EMPTY: "empty translation",
+    TOO_SHORT: "far shorter than the German",
+    TOO_LONG: "far longer than the German",
+    REPETITION: "repeats itself",
+    LOW_CONFIDENCE: "the model was unsure",
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of German text and its English: the headline, or a segment of the body."""
+
+    source: str
+    target: str
+    confidence: float | None = None  # mean token log-probability (rounded to 4 places); None if untranslated
+    flags: tuple[str, ...] = ()  # the guard's doubts that remain after its retry
+    retried: bool = False  # flagged at first and translated again with stricter decoding
+
+    def unit_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "confidence": self.confidence,
+            "flags": list(self.flags),
+            "retried": self.retried,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Unit:
+        return cls(data["source"], data["target"], data["confidence"], tuple(data["flags"]), data["retried"])
+
+
+@dataclass(frozen=True)
+class Segment(Unit):
+    """A segment of the body, with the paragraph and sentence (of the article) it belongs to."""
+
+    paragraph: int = 0
+    sentence: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"paragraph": self.paragraph, "sentence": self.sentence, **self.unit_json()}
+
+    @classmethod
+    def of(cls, unit: Unit, paragraph: int, sentence: int) -> Segment:
+        return cls(unit.source, unit.target, unit.confidence, unit.flags, unit.retried, paragraph, sentence)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Segment:
+        return cls.of(Unit.from_json(data), data["paragraph"], data["sentence"])
+
+
+@dataclass(frozen=True)
+class LanguageRecord:
+    code: str
+    name: str
+    detected: str | None
+    confidence: float | None
+    decided_by: str  # "detector", "assumed" or "--source-lang"
+    description: str  # one line for the brief, e.g. "German (de, detected with confidence 1.00)"
+    translated: bool  # false for English passed through
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "detected": self.detected,
+            "confidence": self.confidence,
+            "decided_by": self.decided_by,
+            "description": self.description,
+            "translated": self.translated,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LanguageRecord:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An article's translation: what the cache keeps per cleaned text, translator and settings."""
+
+    engine: str  # what ran the translator, e.g. "ctranslate2 int8 on cpu"; "" when untranslated
+    language: LanguageRecord
+    headline: Unit | None
+    sentences: int
+    segments: tuple[Segment, ...]
+    paragraphs: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "language": self.language.to_json(),
+            "headline": self.headline.unit_json() if self.headline else None,
+            "sentences": self.sentences,
+            "segments": [s.to_json() for s in self.segments],
+            "paragraphs": list(self.paragraphs),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Translation:
+        return cls(
+            engine=data["engine"],
+            language=LanguageRecord.from_json(data["language"]),
+            headline=Unit.from_json(data["headline"]) if data["headline"] else None,
+            sentences=data["sentences"],
+            segments=tuple(Segment.from_json(s) for s in data["segments"]),
+            paragraphs=tuple(data["paragraphs"]),
+        )
+
+    @property
+    def translated(self) -> bool:
+        return self.language.translated
+
+
+@dataclass(frozen=True)
+class SummaryRecord:
+    """An article's summary: what the cache keeps per translation, summariser and settings."""
+
+    text: str
+    chunks: int  # chunks summarised in the first round (1 when the text fit the window)
+    rounds: int
+    engine: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "chunks": self.chunks, "rounds": self.rounds, "engine": self.engine}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SummaryRecord:
+        return cls(data["text"], data["chunks"], data["rounds"], data["engine"])
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    sha256: str
+    encoding: str
+    warnings: tuple[str, ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)  # web pages: title, author, date, sitename
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "encoding": self.encoding,
+            "warnings": list(self.warnings),
+        }
+        if self.metadata:
+            record["metadata"] = dict(self.metadata)
+        return record
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Source:
+        return cls(
+            Path(data["path"]),
+            data["sha256"],
+            data["encoding"],
+            tuple(data["warnings"]),
+            dict(data.get("metadata", {})),
+        )
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """A model that made part of the brief: id, resolved revision, where it was found, engine."""
+
+    id: str
+    revision: str
+    source: str
+    engine: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "revision": self.revision, "source": self.source, "engine": self.engine}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelUse:
+        return cls(data["id"], data["revision"], data["source"], data["engine"])
+
+
+@dataclass(frozen=True)
+class RemovedLine:
+    """A line the clean stage dropped: where it was (paragraph as read), its text, and why."""
+
+    paragraph: int
+    text: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"paragraph": self.paragraph, "text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    boilerplate_kept: bool
+    removed: tuple[RemovedLine, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "boilerplate_kept": self.boilerplate_kept,
+            "removed": [line.to_json() for line in self.removed],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Cleaning:
+        removed = tuple(RemovedLine(r["paragraph"], r["text"], r["reason"]) for r in data["removed"])
+        return cls(data["boilerplate_kept"], removed)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    sentences: int
+    segments: int
+    translated: int
+    flagged: int
+    retried: int
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A doubt the guard kept after its retry: a segment (by index), or the headline."""
+
+    segment: int | None  # index into the brief's segments; None for the headline
+    paragraph: int | None
+    unit: Unit
+
+    @property
+    def headline(self) -> bool:
+        return self.segment is None
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"segment": self.segment, "paragraph": self.paragraph}
+        if self.headline:
+            record["headline"] = True
+        return record | {
+            "reasons": list(self.unit.flags),
+            "confidence": self.unit.confidence,
+            "retried": self.unit.retried,
+            "source": self.unit.source,
+            "target": self.unit.target,
+        }
+
+
+@dataclass(frozen=True)
+class Brief:
+    """One article's English brief: where it came from, how it was made, and what it says."""
+
+    source: Source
+    models: Mapping[str, ModelUse]  # "translator" (absent when nothing was translated), "summariser"
+    settings: Mapping[str, Mapping[str, Any]]  # the generation settings used, per role
+    title: str
+    translation: Translation
+    summary: SummaryRecord | None  # None for `summarise translate`
+    cleaning: Cleaning
+    cached: bool  # taken from the cache in this run
+    created: str  # when the run started, ISO 8601
+
+    @property
+    def headline(self) -> Unit | None:
+        return self.translation.headline
+
+    @property
+    def language(self) -> LanguageRecord:
+        return self.translation.language
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return self.translation.segments
+
+    @property
+    def text(self) -> str:
+        """The translation (or the English passed through), paragraphs separated by blank lines."""
+        return "\n\n".join(self.translation.paragraphs)
+
+    @property
+    def coverage(self) -> Coverage:
+        segments = self.segments
+        translated = sum(1 for s in segments if s.target.strip()) if self.translation.translated else 0
+        return Coverage(
+            sentences=self.translation.sentences,
+            segments=len(segments),
+            translated=translated,
+            flagged=sum(1 for s in segments if s.flags),
+            retried=sum(1 for s in segments if s.retried),
+        )
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Every doubt that remained, the headline's first, then the segments' in order."""
+        flags = [Flag(i, s.paragraph, s) for i, s in enumerate(self.segments) if s.flags]
+        if self.headline is not None and self.headline.flags:
+            flags.insert(0, Flag(None, None, self.headline))
+        return flags
+
+    @property
+    def translated_units(self) -> int:
+        """Segments plus the headline: what the guard checked."""
+        return len(self.segments) + (1 if self.headline is not None else 0)
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "source": self.source.to_json(),
+            "models": {role: model.to_json() for role, model in self.models.items()},
+            "settings": {role: dict(values) for role, values in self.settings.items()},
+            "title": self.title,
+            "headline": self.headline.unit_json() if self.headline else None,
+            "language": self.language.to_json(),
+        }
+        if self.summary is not None:
+            record["summary"] = self.summary.text
+            record["summary_chunks"] = self.summary.chunks
+        coverage = self.coverage
+        return record | {
+            "translation": self.text,
+            "segments": [s.to_json() for s in self.segments],
+            "coverage": {
+                "sentences": coverage.sentences,
+                "segments": coverage.segments,
+                "translated": coverage.translated,
+                "flagged": coverage.flagged,
+                "retried": coverage.retried,
+            },
+            "flags": [flag.to_json() for flag in self.flags],
+            "cleaning": self.cleaning.to_json(),
+            "cached": self.cached,
+            "created": self.created,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Brief:
+        """A brief from its JSON record (as written by `to_json`)."""
+        models = {role: ModelUse.from_json(m) for role, m in data["models"].items()}
+        summary = None
+        if "summary" in data:
+            engine = models["summariser"].engine if "summariser" in models else ""
+            # The JSON keeps the summary's text and chunks; its rounds live only in the cache.
+            summary = SummaryRecord(data["summary"], data["summary_chunks"], 0, engine)
+        translation = Translation(
+            engine=models["translator"].engine if "translator" in models else "",
+            language=LanguageRecord.from_json(data["language"]),
+            headline=Unit.from_json(data["headline"]) if data["headline"] else None,
+            sentences=data["coverage"]["sentences"],
+            segments=tuple(Segment.from_json(s) for s in data["segments"]),
+            paragraphs=tuple(p for p in data["translation"].split("\n\n") if p),
+        )
+        return cls(
+            source=Source.from_json(data["source"]),
+            models=models,
+            settings=data["settings"],
+            title=data["title"],
+            translation=translation,
+            summary=summary,
+            cleaning=Cleaning.from_json(data["cleaning"]),
+            cached=data["cached"],
+            created=data["created"],
+        )
+
+
+def assemble_paragraphs(
+    paragraph_of: Sequence[int], targets: Sequence[str], paragraph_count: int
+) -> list[str]:
+    """Put translated segments back into their paragraphs (`paragraph_of[i]`: segment i's), in order."""
+    paragraphs: list[list[str]] = [[] for _ in range(paragraph_count)]
+    for paragraph, target in zip(paragraph_of, targets, strict=True):
+        if target:
+            paragraphs[paragraph].append(target)
+    return [" ".join(parts) for parts in paragraphs if parts]

@@ -1,0 +1,63 @@
+"""Translation memory: every German segment translated once per translator and settings.
+
+It wraps the translator (as argos-translate's CachedTranslation wraps a translation): segments
+found in the store come from there, only the rest reach the model, and each batch the model
+finishes is stored at once, so an interrupted or killed run keeps what it translated. An edited
+article re-translates only its changed sentences; a sentence repeated across articles (agency
+boilerplate, datelines) is translated once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .cache import SEGMENT, Store
+from .session import ModelSession
+from .translate import TranslatedSegment
+
+# Distinct segments tokenized and sorted together: plenty to batch well, and a huge article's
+# token ids are never all in memory at once.
+SEGMENTS_PER_PASS = 5_000
+
+
+class TranslationMemory:
+    def __init__(self, store: Store, session: ModelSession) -> None:
+        self.store = store
+        self.session = session
+        self.translated = 0  # segments the model translated, this run
+        self.remembered = 0  # segments taken from the memory, this run
+
+    def translate(
+        self, texts: Sequence[str], should_stop: Callable[[], bool] | None = None
+    ) -> dict[str, TranslatedSegment]:
+        """Every distinct text's translation. When `should_stop()` turns true, what is finished
+        is stored and StopRequested is raised."""
+        texts = list(dict.fromkeys(texts))
+        keys = {text: self.session.segment_key(text) for text in texts}
+        found = self.store.get_many(SEGMENT, keys.values())
+        known = {text: _from_memory(found[keys[text]]) for text in texts if keys[text] in found}
+        self.remembered += len(known)
+
+        def keep(batch: dict[str, TranslatedSegment]) -> None:
+            self.store.put_many(SEGMENT, {keys[text]: _to_memory(t) for text, t in batch.items()})
+            self.translated += len(batch)
+
+        todo = [text for text in texts if text not in known]
+        for start in range(0, len(todo), SEGMENTS_PER_PASS):
+            translator = self.session.translator()
+            known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))
+        return known
+
+
+def _to_memory(segment: TranslatedSegment) -> dict[str, Any]:
+    return {
+        "target": segment.text,
+        "log_prob": segment.log_prob,
+        "flags": segment.flags,
+        "retried": segment.retried,
+    }
+
+
+def _from_memory(entry: dict[str, Any]) -> TranslatedSegment:
+    return TranslatedSegment(entry["target"], entry["log_prob"], entry["flags"], entry["retried"])

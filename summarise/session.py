@@ -1,0 +1,154 @@
+"""The model session of a run: which models, with which settings, loaded where and when.
+
+Models are resolved when the session opens (a folder, the Hugging Face cache, or a download where
+allowed): a missing model stops the run before any work. Loading is lazy and timed: a fully cached
+run never imports torch, transformers or CTranslate2. The cache keys of every result are made here,
+since they name the models and settings that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .brief import ModelUse
+from .cache import cache_key
+from .engines import Engine, FixedLengths, choose_engine, physical_cores
+from .language import Language, LanguageIdentifier
+from .models import ModelSpec, ResolvedModel, resolve_model
+from .placement import EngineLoader
+from .summarise import Summariser, SummarySettings, summary_settings
+from .translate import TranslationSettings, Translator, translation_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    translator: ModelSpec
+    summariser: ModelSpec | None  # None: translate only
+    engine: str = "auto"
+    device: str = "auto"
+    threads: int | None = None  # default: physical cores
+    beams: int | None = None
+    source_language: str = "auto"
+    lengths: FixedLengths | None = None  # benchmarks only
+
+
+class ModelSession:
+    """The run's models: resolved up front (cheap, no torch), loaded on first use."""
+
+    def __init__(self, options: SessionOptions, converted_models: Path) -> None:
+        """Resolves both models and checks the options; raises before any work is done."""
+        self.options = options
+        self.lengths = options.lengths
+        self.engine = choose_engine(options.engine)
+        self.loader = EngineLoader(
+            options.engine, options.device, options.threads or physical_cores(), converted_models
+        )
+        self.loader.check()
+        self.languages = LanguageIdentifier(options.source_language)
+        self.translator_ref = resolve_model(options.translator, "--translator")
+        self.translation: TranslationSettings = translation_settings(
+            self.translator_ref, self.engine, options.beams
+        )
+        self.summariser_ref: ResolvedModel | None = None
+        self.summary: SummarySettings | None = None
+        if options.summariser is not None:
+            self.summariser_ref = resolve_model(options.summariser, "--summariser")
+            self.summary = summary_settings(self.summariser_ref, self.engine, options.beams)
+        self.loaded: list[str] = []
+        self.load_seconds: dict[str, float] = {}  # per model, when loaded
+        self._translator: Translator | None = None
+        self._summariser: Summariser | None = None
+
+    def _load(self, model: ResolvedModel, role: str) -> Engine:
+        log.info("loading %s %s (%s)", role, model.name, self.engine)
+        started = time.perf_counter()
+        engine = self.loader.load(model)
+        log.info("%s runs on %s", role, engine.description)
+        self.loaded.append(role)
+        self.load_seconds[role] = time.perf_counter() - started
+        return engine
+
+    def language_of(self, paragraphs: Sequence[str]) -> Language:
+        if self.languages.needs_model:  # loaded once, timed like the models
+            started = time.perf_counter()
+            self.languages.load()
+            self.load_seconds["language detector"] = time.perf_counter() - started
+        return self.languages.identify(paragraphs)
+
+    def translator(self) -> Translator:
+        if self._translator is None:
+            engine = self._load(self.translator_ref, "translator")
+            self._translator = Translator(engine, self.translation, lengths=self.lengths)
+        return self._translator
+
+    def summariser(self) -> Summariser:
+        if self._summariser is None:
+            assert self.summariser_ref is not None and self.summary is not None, "a translate-only run"
+            engine = self._load(self.summariser_ref, "summariser")
+            self._summariser = Summariser(engine, self.summary, self.lengths)
+        return self._summariser
+
+    def summary_group(self) -> int:
+        """Articles summarised together: one batch for every worker."""
+        placement = self.summariser().engine.placement
+        return max(1, placement.workers * placement.summary_batch)
+
+    def settings(self) -> dict[str, dict[str, object]]:
+        """The generation settings of a result, as its JSON records them."""
+        recorded: dict[str, dict[str, object]] = {"translation": self.translation.signature(self.lengths)}
+        if self.summary is not None:
+            recorded["summary"] = self.summary.signature(self.lengths)
+        return recorded
+
+    def models_used(self, translator_engine: str, summariser_engine: str | None) -> dict[str, ModelUse]:
+        """The models of a result, with the engine that produced each part of it: no translator
+        when nothing was translated (`translator_engine` empty), no summariser for a translation."""
+        used = {}
+        if translator_engine:
+            ref = self.translator_ref
+            used["translator"] = ModelUse(ref.name, ref.revision, ref.source, translator_engine)
+        if self.summariser_ref is not None:
+            ref = self.summariser_ref
+            used["summariser"] = ModelUse(ref.name, ref.revision, ref.source, summariser_engine or "")
+        return used
+
+    # ------------------------------------------------------------------------- cache keys
+
+    def translation_key(self, content: str) -> str:
+        """`content`: digest of the cleaned text (an article whose ads changed is not redone)."""
+        return cache_key(
+            kind="translation",
+            content=content,
+            source_language=self.options.source_language,
+            model=self.translator_ref.name,
+            revision=self.translator_ref.revision,
+            settings=self.translation.signature(self.lengths),
+        )
+
+    def segment_key(self, source: str) -> str:
+        """Translation memory: one German segment, translated once per model and settings."""
+        return cache_key(
+            kind="segment",
+            source=" ".join(source.split()),
+            model=self.translator_ref.name,
+            revision=self.translator_ref.revision,
+            settings=self.translation.signature(self.lengths),
+        )
+
+    def summary_key(self, translation_key: str) -> str | None:
+        """None for a translate-only run."""
+        if self.summariser_ref is None or self.summary is None:
+            return None
+        return cache_key(
+            kind="summary",
+            translation=translation_key,
+            model=self.summariser_ref.name,
+            revision=self.summariser_ref.revision,
+            settings=self.summary.signature(self.lengths),
+        )

@@ -1,0 +1,77 @@
+"""Helpers shared by the tests: paths, the seed text, commands and options, the sample texts.
+
+Fixtures live in conftest.py; everything else a test file needs from elsewhere comes from here,
+never from a sibling test file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from summarise.models import ModelSpec
+from summarise.pipeline import RunOptions
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+# A Marian model trained to copy German (scripts/train_copy_model.py): what goes in must come out.
+COPY_MARIAN = Path(__file__).resolve().parent / "data" / "copy-marian"
+# A commit id for models laid out as in the Hugging Face cache.
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+runner = CliRunner()
+
+GOOD = "Putin traf Kim in Pjöngjang. Sie sprachen zwei Stunden über die Lage."
+ENGLISH = (
+    "The city council voted on Tuesday to close the old bridge over the river for repairs.\n"
+    "Engineers said the work would take at least six months and cost more than two million euros.\n"
+    "Commuters will have to use a ferry or a detour through the industrial district in the meantime."
+)
+FRENCH = (
+    "Le conseil municipal a voté mardi la fermeture du vieux pont sur la rivière pour travaux.\n"
+    "Selon les ingénieurs, le chantier durera au moins six mois et coûtera plus de deux millions d'euros."
+)
+
+
+def seed_lines() -> list[str]:
+    return [
+        line.strip()
+        for path in sorted(SEEDS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def environment_for_subprocess() -> dict[str, str]:
+    """os.environ as the autouse fixture set it, for a child process."""
+    return dict(os.environ)
+
+
+def put_in_hf_cache(model: Path, hub_id: str, commit: str = COMMIT) -> Path:
+    """Lay a model folder out as the Hugging Face cache does after a download."""
+    repo = Path(os.environ["HF_HUB_CACHE"]) / ("models--" + hub_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(model, snapshot)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:
+    """`summarise brief` on local models, greedy."""
+    args = ["brief", str(inputs), "-o", str(out), "--translator", str(marian), "--summariser", str(bart)]
+    return [*args, "--beams", "1"]
+
+
+def options(out: Path, marian: Path, bart: Path | None) -> RunOptions:
+    """Library run options on local models, greedy, on the CPU; translate only without `bart`."""
+    return RunOptions(
+        out_dir=out,
+        translator=ModelSpec("translator", str(marian)),
+        summariser=ModelSpec("summariser", str(bart)) if bart else None,
+        device="cpu",
+        beams=1,
+    )
