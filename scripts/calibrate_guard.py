@@ -14,7 +14,8 @@ import sys
 
 from message_catalogues import catalogue_globs, message_pairs
 
-from summarise.guard import REPETITION, TOO_LONG, TOO_SHORT, GuardSettings, check_segment
+from summarise.brief import REPETITION, TOO_LONG, TOO_SHORT
+from summarise.guard import GuardSettings, check_segment
 
 
 def pairs(patterns: list[str]) -> list[tuple[str, str]]:

@@ -37,9 +37,10 @@ def catalogue_texts(language: str, rng: random.Random, count: int) -> tuple[list
         if len(english.split()) >= 4
     ]
     rng.shuffle(pairs)
-    texts, originals = [], []
+    texts: list[str] = []
+    originals: list[str] = []
     while pairs and len(texts) < count:
-        group = []
+        group: list[tuple[str, str]] = []
         while pairs and sum(len(t) for t, _ in group) < 200:
             group.append(pairs.pop())
         texts.append(" ".join(t for t, _ in group))

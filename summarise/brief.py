@@ -12,6 +12,8 @@ This module imports nothing of the stages: render takes a finished brief, the st
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,9 +166,23 @@ class Source:
     warnings: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)  # web pages: title, author, date, sitename
 
+    @property
+    def shown_path(self) -> str:
+        """The path for people: bytes that are not UTF-8 and control characters as \\xNN."""
+        return shown(str(self.path))
+
     def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "path": str(self.path),
+        # A path that is not valid UTF-8 cannot be a JSON string: `path` then shows it, and
+        # `path_bytes` keeps it losslessly (hex of the bytes; bytes.fromhex gives them back).
+        raw = os.fsencode(self.path)
+        try:
+            path, exact = raw.decode("utf-8"), True
+        except UnicodeDecodeError:
+            path, exact = raw.decode("utf-8", "backslashreplace"), False
+        record: dict[str, Any] = {"path": path}
+        if not exact:
+            record["path_bytes"] = raw.hex()
+        record |= {
             "sha256": self.sha256,
             "encoding": self.encoding,
             "warnings": list(self.warnings),
@@ -177,8 +193,13 @@ class Source:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Source:
+        path = (
+            Path(os.fsdecode(bytes.fromhex(data["path_bytes"])))
+            if "path_bytes" in data
+            else Path(data["path"])
+        )
         return cls(
-            Path(data["path"]),
+            path,
             data["sha256"],
             data["encoding"],
             tuple(data["warnings"]),
@@ -379,6 +400,16 @@ class Brief:
             cached=data["cached"],
             created=data["created"],
         )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def shown(text: str) -> str:
+    """Text for a terminal or a viewer: undecodable bytes (surrogates from the file system) and
+    control characters (a newline in a file name) written as \\xNN."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def assemble_paragraphs(

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,6 +95,23 @@ class Store:
     def at(cls, override: Path | None = None) -> Store:
         """The store in --cache-dir, $SUMMARISE_CACHE_DIR or the user cache folder."""
         return cls(cache_dir(override))
+
+    def check(self) -> None:
+        """Raise a CacheError naming the folder and the cure, where the cache folder is no usable
+        folder: a file, or a folder this user may not enter or write."""
+        cure = "point --cache-dir or SUMMARISE_CACHE_DIR to a folder you can write"
+        try:
+            status = self.folder.stat()
+        except FileNotFoundError:
+            return  # created on first use (its parents are checked then)
+        except OSError as error:
+            raise CacheError(
+                f"{self.folder}: cannot use the cache folder: {error.strerror or error}; {cure}"
+            ) from None
+        if not stat.S_ISDIR(status.st_mode):
+            raise CacheError(f"{self.folder}: the cache folder is not a folder; {cure}")
+        if not os.access(self.folder, os.R_OK | os.W_OK | os.X_OK):
+            raise CacheError(f"{self.folder}: cannot use the cache folder: Permission denied; {cure}")
 
     @property
     def converted_models(self) -> Path:

@@ -29,6 +29,7 @@ import typer
 from . import __version__
 from .errors import SummariseError
 from .models import ModelSpec, load_manifest
+from .read import DEFAULT_MAX_BYTES
 
 app = typer.Typer(
     help="German news articles in, English briefs out: summary, full translation and provenance.",
@@ -72,6 +73,7 @@ CacheDir = Annotated[
         "--cache-dir",
         help="Cache folder. (default: $SUMMARISE_CACHE_DIR, else the user cache folder)",
         show_default=False,
+        readable=False,  # the library says what is wrong with it, in one line
     ),
 ]
 
@@ -92,6 +94,7 @@ class RunFlags:
     device: DeviceChoice
     threads: int | None
     beams: int | None
+    max_size: float
     cache_dir: Path | None
     quiet: bool
     verbose: bool
@@ -104,7 +107,10 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
         Annotated[
             Path | None,
             typer.Option(
-                "--out", "-o", help="Output folder. (default: briefs, or translations for `translate`)"
+                "--out",
+                "-o",
+                help="Output folder. (default: briefs, or translations for `translate`)",
+                readable=False,
             ),
         ],
         None,
@@ -205,6 +211,18 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
         ],
         None,
     ),
+    (
+        "max_size",
+        Annotated[
+            float,
+            typer.Option(
+                "--max-size",
+                min=0.001,
+                help="Largest article file read, in MB (1 MB = 2**20 bytes); larger ones are refused.",
+            ),
+        ],
+        DEFAULT_MAX_BYTES / 2**20,
+    ),
     ("cache_dir", CacheDir, None),
     (
         "quiet",
@@ -255,7 +273,11 @@ def main_options(
 
 Paths = Annotated[
     list[Path],
-    typer.Argument(help="Article files (.txt, .md) and folders (walked recursively).", show_default=False),
+    typer.Argument(
+        help="Article files (.txt, .md, .html) and folders (walked recursively).",
+        show_default=False,
+        readable=False,  # an unreadable file is that article's failure, named in one line
+    ),
 ]
 
 
@@ -300,6 +322,7 @@ def _run(
 
     _configure_logging(flags.verbose)
     out = flags.out or default_out
+    stop = _StopRequest()
     try:
         manifest = _manifest()
         options = RunOptions(
@@ -312,15 +335,16 @@ def _run(
             device=flags.device.value,
             threads=flags.threads,
             beams=flags.beams,
+            max_bytes=int(flags.max_size * 2**20),
             cache_dir=flags.cache_dir,
         )
-        with _progress(flags.quiet) as progress, _stop_on_first_ctrl_c() as stop:
+        with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
             report = run(paths, options, progress, stop.is_set)
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
         _say(f"interrupted: briefs already in {out} are whole; run the same command again")
-        raise typer.Exit(130) from None
+        raise typer.Exit(stop.exit_code()) from None
     except Exception as error:
         _unexpected(error, flags.verbose)
     for failure in report.failures:
@@ -338,7 +362,7 @@ def _run(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
             "run the same command again to do the rest"
         )
-        raise typer.Exit(report.exit_code)
+        raise typer.Exit(stop.exit_code())
     if not flags.quiet:
         cached = sum(1 for a in report.articles if a.cached)
         kind = "briefs" if summariser is not None else "translations"
@@ -392,7 +416,9 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
 
     try:
-        stats = Store.at(cache_dir).stats()
+        store = Store.at(cache_dir)
+        store.check()
+        stats = store.stats()
     except SummariseError as error:
         _fail(str(error))
     typer.echo(f"cache: {stats.path}")
@@ -427,6 +453,7 @@ def cache_clear(
 
     store = Store.at(cache_dir)
     try:
+        store.check()
         cleared = store.clear(keep_converted=keep_converted)
     except SummariseError as error:
         _fail(str(error))
@@ -481,25 +508,45 @@ class _TqdmProgress:
         self.bar.update(articles)
 
 
+# Signals that ask a run to stop: Ctrl-C, a service manager, a closed terminal.
+_STOP_SIGNALS: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+
+
+class _StopRequest:
+    """Set by the first stop signal; remembers which, for the exit code (128 + its number)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal: int | None = None
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def exit_code(self) -> int:
+        return 128 + (self.signal or signal.SIGINT)
+
+
 @contextlib.contextmanager
-def _stop_on_first_ctrl_c() -> Iterator[threading.Event]:
-    """First Ctrl-C: finish the batches in flight, keep them, stop. A second one: stop at once."""
-    stop = threading.Event()
+def _stop_on_first_signal(request: _StopRequest) -> Iterator[_StopRequest]:
+    """The first Ctrl-C, SIGTERM or SIGHUP: finish the batches in flight, keep them, stop.
+    A second one: stop at once (still nothing half-written)."""
     if threading.current_thread() is not threading.main_thread():
-        yield stop  # signal handlers can only be set from the main thread (e.g. CliRunner in a thread)
+        yield request  # signal handlers can only be set from the main thread (e.g. CliRunner in a thread)
         return
 
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop.is_set():
+    def on_signal(signum: int, frame: object) -> None:
+        if request.is_set():
             raise KeyboardInterrupt
-        stop.set()
-        _say("stopping after the current batch (Ctrl-C again to stop at once)")
+        request.signal = signum
+        request.event.set()
+        _say(f"{_STOP_SIGNALS[signum]}: stopping after the current batch (again to stop at once)")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {signum: signal.signal(signum, on_signal) for signum in _STOP_SIGNALS}
     try:
-        yield stop
+        yield request
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _printable(text: str) -> str:

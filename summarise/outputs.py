@@ -5,14 +5,16 @@ together.
 
 from __future__ import annotations
 
+import codecs
 import errno
+import hashlib
 import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from .errors import OutputError, OutputFolderUnusable
+from .errors import ConfigError, OutputError, OutputFolderUnusable
 
 
 def output_stems(
@@ -28,7 +30,50 @@ def output_stems(
     stems = {relative: relative.with_suffix("") for relative in relatives}
     clashes = Counter(stems.values())
     clashes.update({stem: 2 for stem in reserved})
-    return {relative: (relative if clashes[stem] > 1 else stem) for relative, stem in stems.items()}
+    return {relative: fit_name(relative if clashes[stem] > 1 else stem) for relative, stem in stems.items()}
+
+
+# The longest suffix an output adds to its stem, and the longest file name most file systems take.
+LONGEST_SUFFIX = ".json"
+NAME_MAX = 255
+
+
+def fit_name(stem: PurePosixPath) -> PurePosixPath:
+    """`stem`, or, where its last part plus a suffix would not fit in a file name, that part cut
+    short and made unique with a hash of the whole name: `<start of the name>~<12 hex digits>`."""
+    name = os.fsencode(stem.name)
+    room = NAME_MAX - len(LONGEST_SUFFIX.encode())
+    if len(name) <= room:
+        return stem
+    digest = hashlib.sha256(name).hexdigest()[:12]
+    head = name[: room - len(digest) - 1]
+    # Cut on a character boundary: drop a UTF-8 sequence the cut left incomplete.
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    decoder.decode(head, final=False)
+    head = head[: len(head) - len(decoder.getstate()[0])]
+    return stem.with_name(os.fsdecode(head) + "~" + digest)
+
+
+def shortened(relative: PurePosixPath, stem: PurePosixPath) -> bool:
+    """Whether `fit_name` had to cut this input's output name."""
+    return stem.name not in (relative.name, relative.with_suffix("").name)
+
+
+def output_files(out_dir: Path, stem: PurePosixPath, with_summary: bool) -> tuple[Path, Path]:
+    """An article's two outputs: its JSON record, and its brief (.md) or translation (.txt)."""
+    text = ".md" if with_summary else ".txt"
+    return out_dir / with_suffix_added(stem, ".json"), out_dir / with_suffix_added(stem, text)
+
+
+def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
+    """Raise before any work when an output is, or resolves to (through links), an input file."""
+    articles = {os.path.realpath(path): path for path in inputs}
+    for output in outputs:
+        if (article := articles.get(os.path.realpath(output))) is not None:
+            raise ConfigError(
+                f"{output} would replace the article {article}: choose an output folder (-o) "
+                "that holds no articles"
+            )
 
 
 def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:
@@ -53,7 +98,8 @@ def write_together(files: dict[Path, str]) -> None:
         try:
             for current, text in files.items():
                 current.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{current.name}.", suffix=".tmp", dir=current.parent)
+                # A short temporary name: the final name may already be as long as names can be.
+                fd, tmp = tempfile.mkstemp(prefix=".summarise-", suffix=".tmp", dir=current.parent)
                 staged.append((tmp, current))
                 os.fchmod(fd, 0o666 & ~_umask())  # as open() would: mkstemp makes files only we can read
                 with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

@@ -15,9 +15,11 @@ where an article's outcome is decided.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .brief import Brief, Cleaning, Source, SummaryRecord, Translation
+from .brief import Brief, Cleaning, Source, SummaryRecord, Translation, shown
 from .cache import SUMMARY, TRANSLATION, Store
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
 from .engines import FixedLengths
@@ -42,8 +44,16 @@ from .errors import (
 from .language import ENGLISH, GERMAN, Language
 from .memory import TranslationMemory
 from .models import ModelSpec
-from .outputs import output_stems, with_suffix_added, write_atomic, write_together
-from .read import Article, InputFile, discover_inputs, read_article
+from .outputs import (
+    output_files,
+    output_stems,
+    refuse_overwriting,
+    shortened,
+    with_suffix_added,
+    write_atomic,
+    write_together,
+)
+from .read import DEFAULT_MAX_BYTES, OUTPUT_MARKER, Article, InputFile, discover_inputs, read_article
 from .render import DigestEntry, render_brief, render_digest, render_json, render_translation
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession, SessionOptions
@@ -82,6 +92,7 @@ class RunOptions:
     engine: str = "auto"
     source_language: str = "auto"  # "de" or "en": skip language detection
     keep_boilerplate: bool = False  # the clean stage then only normalises white space
+    max_bytes: int = DEFAULT_MAX_BYTES  # larger article files are refused
     lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
 
     def session(self) -> SessionOptions:
@@ -150,9 +161,17 @@ def run(
     if not inputs:
         return RunReport(failures=[ArticleFailure(p.path, p.reason) for p in problems])
     store = Store.at(options.cache_dir)
+    store.check()
     session = ModelSession(options.session(), store.converted_models)
-    _prepare_output_folder(options.out_dir)
-    return _Run(inputs, options, store, session, progress or _NoProgress(), should_stop).go(problems)
+    stems = output_stems((f.relative for f in inputs), reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
+    with_summary = options.summariser is not None
+    outputs = [
+        path for f in inputs for path in output_files(options.out_dir, stems[f.relative], with_summary)
+    ]
+    refuse_overwriting([f.path for f in inputs], [*outputs, options.out_dir / DIGEST_NAME])
+    _prepare_output_folder(options.out_dir, inputs)
+    run = _Run(inputs, stems, options, store, session, progress or _NoProgress(), should_stop)
+    return run.go(problems)
 
 
 @dataclass
@@ -184,6 +203,7 @@ class _Run:
     def __init__(
         self,
         inputs: list[InputFile],
+        stems: dict[PurePosixPath, PurePosixPath],
         options: RunOptions,
         store: Store,
         session: ModelSession,
@@ -199,9 +219,6 @@ class _Run:
         self.should_stop = should_stop or (lambda: False)
         self.report = RunReport()
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
-        stems = output_stems(
-            (f.relative for f in inputs), reserved={PurePosixPath(DIGEST_NAME).with_suffix("")}
-        )
         self.stems = {f: stems[f.relative] for f in inputs}
         self.digest: list[DigestEntry] = []
         self.repeated: RepeatedLines | None = None
@@ -211,7 +228,7 @@ class _Run:
         report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
         # Boilerplate by evidence: short lines found in several articles of this run.
         if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
-            self.repeated = _evidence(self.inputs)
+            self.repeated = _evidence(self.inputs, self.options.max_bytes)
         self.progress.start(len(self.inputs))
         try:
             self._articles()
@@ -315,7 +332,7 @@ class _Run:
     # ------------------------------------------------------------------------- the stages
 
     def _read_and_look_up(self, work: _Work) -> None:
-        work.article = article = read_article(work.source)
+        work.article = article = read_article(work.source, self.options.max_bytes)
         for warning in article.warnings:
             log.warning("%s: %s", work.source.path, warning)
         work.cleaned = cleaned = clean_paragraphs(
@@ -431,19 +448,19 @@ class _Run:
         article, translation = work.article, work.translation
         assert article is not None and translation is not None and work.cleaned is not None
         summariser_engine = work.summary.engine if work.summary else None
+        warnings = tuple(article.warnings)
+        stem = self.stems[work.source]
+        if shortened(work.source.relative, stem):
+            note = f"output name shortened to {shown(stem.name)} (the file name is too long to add a suffix)"
+            log.warning("%s: %s", work.source.path, note)
+            warnings += (note,)
         return Brief(
-            source=Source(
-                article.source.path,
-                article.sha256,
-                article.encoding,
-                tuple(article.warnings),
-                article.metadata,
-            ),
+            source=Source(article.source.path, article.sha256, article.encoding, warnings, article.metadata),
             models=self.session.models_used(
                 translation.engine if translation.translated else "", summariser_engine
             ),
             settings=self.session.settings(),
-            title=translation.headline.target if translation.headline else article.source.path.stem,
+            title=translation.headline.target if translation.headline else shown(article.source.path.stem),
             translation=translation,
             summary=work.summary,
             cleaning=Cleaning(self.options.keep_boilerplate, tuple(work.cleaned.removed)),
@@ -455,11 +472,9 @@ class _Run:
         out_dir = self.options.out_dir
         if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
             raise OutputError(f"{stem}: output path would leave the output folder {out_dir}")
-        json_path = out_dir / with_suffix_added(stem, ".json")
-        if self.options.summariser is not None:
-            text_path, text = out_dir / with_suffix_added(stem, ".md"), render_brief(brief)
-        else:
-            text_path, text = out_dir / with_suffix_added(stem, ".txt"), render_translation(brief)
+        with_summary = self.options.summariser is not None
+        json_path, text_path = output_files(out_dir, stem, with_summary)
+        text = render_brief(brief) if with_summary else render_translation(brief)
         write_together({json_path: render_json(brief), text_path: text})
         return [text_path, json_path]
 
@@ -476,13 +491,22 @@ class _Run:
         }
 
 
-def _prepare_output_folder(folder: Path) -> None:
+def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> None:
+    """Create the output folder, and mark it as one (its files are never read as articles) unless
+    the run's own articles live in it."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigError(f"{folder}: cannot create the output folder: {error.strerror or error}") from None
     if not folder.is_dir():
         raise ConfigError(f"{folder}: the output path exists and is not a folder")
+    inside = os.path.realpath(folder) + os.sep
+    if not any(os.path.realpath(f.path).startswith(inside) for f in inputs):
+        with contextlib.suppress(OutputError):  # a read-only folder says so when the first brief is written
+            write_atomic(
+                folder / OUTPUT_MARKER,
+                "summarise writes here: files in this folder are not read as articles.\n",
+            )
 
 
 def _content_digest(cleaned: CleanText) -> str:
@@ -490,12 +514,12 @@ def _content_digest(cleaned: CleanText) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def _evidence(inputs: Sequence[InputFile]) -> RepeatedLines:
+def _evidence(inputs: Sequence[InputFile], max_bytes: int) -> RepeatedLines:
     """Lines of every article of the run, counted across articles (read once more, text only)."""
     repeated = RepeatedLines()
     for source in inputs:
         try:
-            article = read_article(source)
+            article = read_article(source, max_bytes)
         except Exception:  # reported when its turn comes
             continue
         repeated.add(article.sha256, article.paragraphs)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -15,11 +17,18 @@ from typing import Any
 from .errors import InputError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+# Left in every output folder that holds no article of its run: such a folder is never walked.
+OUTPUT_MARKER = ".summarise-output"
+# The keys every JSON record of a brief or translation has (brief.py): how its text is recognised.
+_RECORD_KEYS = {"source", "models", "settings", "segments", "coverage"}
 HTML_SUFFIXES = (".html", ".htm")
 MIN_WEB_ARTICLE_CHARS = 80
 
 # Share of control characters (other than tab/newline/form feed) above which text is called binary.
 _MAX_CONTROL_SHARE = 0.01
+# Articles are refused above this size (--max-size). News articles are kilobytes and saved pages a
+# few MB; a 5 MB article takes minutes to translate on a laptop.
+DEFAULT_MAX_BYTES = 20 * 2**20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -50,29 +59,35 @@ def discover_inputs(
     """Expand files and folders (recursively) into article files, in a stable order.
 
     Output paths mirror each file's path relative to the common folder of the arguments, so two
-    `a.txt` in different subfolders never collide. Hidden files and folders are skipped, and so is
-    `exclude` (the output folder: a run must not brief its own briefs). Problems with the arguments
-    themselves are returned, not raised, so the rest of the run can go on.
+    `a.txt` in different subfolders never collide. Skipped: hidden files and folders; `exclude`
+    (the output folder, by resolved path) and any other folder this tool writes into (it holds
+    OUTPUT_MARKER); files this tool wrote (briefs and translations beside their JSON record, the
+    digest). Only regular files are taken: a FIFO or a device is refused without being opened.
+    Problems, with the arguments or met while walking, are returned, not raised, so the rest of
+    the run can go on.
     """
     found: list[Path] = []
     problems: list[InputError] = []
     roots: list[Path] = []
+    excluded = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
-        if given.is_dir():
+        kind = _kind(given)
+        if kind == "folder":
             roots.append(_absolute(given))
-            found.extend(_walk(given, _absolute(exclude) if exclude else None))
-        elif given.is_file():
+            found.extend(_walk(given, excluded, problems))
+        elif kind == "file":
             roots.append(_absolute(given).parent)
-            if given.suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(given)
-            else:
+            if given.suffix.lower() not in SUPPORTED_SUFFIXES:
+                expected = ", ".join(SUPPORTED_SUFFIXES)
+                problems.append(InputError(given, f"unsupported file type (expected {expected})"))
+            elif written_by_summarise(given):
                 problems.append(
-                    InputError(given, f"unsupported file type (expected {', '.join(SUPPORTED_SUFFIXES)})")
+                    InputError(given, "written by summarise (a brief, translation or digest), not an article")
                 )
-        elif given.is_symlink():
-            problems.append(InputError(given, "broken symbolic link"))
+            else:
+                found.append(given)
         else:
-            problems.append(InputError(given, "no such file or folder"))
+            problems.append(InputError(given, kind))
     if not roots:
         return [], problems
     base = Path(os.path.commonpath([str(r) for r in roots]))
@@ -85,35 +100,117 @@ def discover_inputs(
     return sorted(inputs.values(), key=lambda f: str(f.relative)), problems
 
 
+def _kind(path: Path) -> str:
+    """'folder', 'file' (a regular file), or why the path is no article (from its status alone)."""
+    try:
+        status = path.stat()  # follows links: a link to /dev/zero is a device
+    except OSError as error:
+        if path.is_symlink():
+            return "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
+        if error.errno == errno.ENOENT:
+            return "no such file or folder"
+        return f"cannot read: {error.strerror or error}"
+    if stat.S_ISDIR(status.st_mode):
+        return "folder"
+    if stat.S_ISREG(status.st_mode):
+        return "file"
+    return f"not a regular file ({_file_type(status.st_mode)}): not read"
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
 def _absolute(path: Path) -> Path:
     """Absolute and with `..` folded away (lexically, links kept): a relative output path computed
     from it can never climb out of the output folder."""
     return Path(os.path.abspath(path))
 
 
-def _walk(folder: Path, exclude: Path | None) -> list[Path]:
-    # Symlinked folders are not followed: a link loop must not hang the run.
+def _walk(folder: Path, excluded: str | None, problems: list[InputError]) -> list[Path]:
+    """Article files below `folder`; every folder that cannot be read is a problem, named."""
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else folder
+        problems.append(InputError(where, f"cannot read this folder: {error.strerror or error}"))
+
     files = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    # Symlinked folders are not followed: a link loop must not hang the run.
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and _absolute(here / d) != exclude)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not _output_folder(here / d, excluded)
+        )
         for name in sorted(filenames):
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                files.append(here / name)
+            if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            path = here / name
+            kind = _kind(path)
+            if kind != "file":
+                problems.append(InputError(path, kind))
+            elif not written_by_summarise(path):
+                files.append(path)
     return files
 
 
-def read_article(source: InputFile) -> Article:
-    """Read one file: decode it, refuse binary and empty files, and split it into paragraphs."""
+def _output_folder(folder: Path, excluded: str | None) -> bool:
+    """This run's output folder (by resolved path), or one this tool wrote into before."""
+    return (excluded is not None and os.path.realpath(folder) == excluded) or _is_file(folder / OUTPUT_MARKER)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, but False for any error (a name too long, a folder we may not enter)."""
     try:
-        data = source.path.read_bytes()
-    except IsADirectoryError:
-        raise InputError(source.path, "is a folder, not a file") from None
-    except OSError as error:
-        if source.path.is_symlink():
-            reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
-            raise InputError(source.path, reason) from None
-        raise InputError(source.path, f"cannot read: {error.strerror or error}") from None
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def written_by_summarise(path: Path) -> bool:
+    """A brief (.md) or translation (.txt) beside its JSON record, or a digest: never articles."""
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".txt"):
+        record = path.with_name(path.name[: -len(path.suffix)] + ".json")
+        data = None
+        if _is_file(record):
+            try:
+                if record.stat().st_size < 64 * 2**20:
+                    data = json.loads(record.read_bytes())
+            except (OSError, ValueError):
+                pass
+            # A brief's record has a summary, a translation's has none: `a.txt` beside the record
+            # of its own brief (`a.json`, `a.md`) is the article.
+            if (
+                isinstance(data, dict)
+                and data.keys() >= _RECORD_KEYS
+                and ("summary" in data) == (suffix == ".md")
+            ):
+                return True
+    if path.name.lower() == "digest.md":
+        try:
+            with path.open("rb") as handle:
+                first = handle.readline(200)
+        except OSError:
+            return False
+        return re.match(rb"# Digest: \d+ articles\s*$", first) is not None
+    return False
+
+
+def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Read one file: decode it, refuse binary and empty files, and split it into paragraphs.
+
+    Only a regular file is read, and only up to `max_bytes`: a FIFO never blocks the run, and a
+    link to /dev/zero or a runaway log never fills the memory.
+    """
+    data = read_bytes(source.path, max_bytes)
     metadata: dict[str, str] = {}
     if source.path.suffix.lower() in HTML_SUFFIXES:
         text, encoding, warnings, metadata = read_web_page(data, source.path)
@@ -133,6 +230,37 @@ def read_article(source: InputFile) -> Article:
         warnings=warnings,
         metadata=metadata,
     )
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (else InputError)."""
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since it was found, open() must not wait.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
+    except OSError as error:
+        if path.is_symlink():
+            reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
+            raise InputError(path, reason) from None
+        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(path, f"not a regular file ({_file_type(status.st_mode)}): not read")
+        if status.st_size > max_bytes:
+            raise InputError(path, _too_big(status.st_size, max_bytes))
+        try:
+            data = handle.read(max_bytes + 1)  # a file growing as it is read stops at the limit too
+        except OSError as error:
+            raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise InputError(path, _too_big(len(data), max_bytes))
+    return data
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"{size / 2**20:.1f} MB, over the limit of {limit / 2**20:g} MB for one article (--max-size)"
 
 
 def read_web_page(data: bytes, path: Path) -> tuple[str, str, list[str], dict[str, str]]:
@@ -173,6 +301,15 @@ def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
         return _check_text(data.decode("utf-8-sig"), path), "utf-8", []
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a few broken bytes (a bad copy, a cut multi-byte character) is still UTF-8: its
+    # valid multi-byte characters outnumber the broken sequences. cp1252 text has none valid.
+    replaced = data.decode("utf-8-sig", errors="replace")
+    broken = replaced.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for char in replaced if ord(char) > 0x7F) - replaced.count("\ufffd")
+    if valid > broken:
+        plural = "s" if broken > 1 else ""
+        warning = f"{broken} invalid UTF-8 sequence{plural} replaced with U+FFFD"
+        return _check_text(replaced, path), "utf-8", [warning]
     for encoding in ("cp1252", "latin-1"):
         try:
             text = _check_text(data.decode(encoding), path)

@@ -1,16 +1,24 @@
 """Render: a finished brief -> its Markdown, its JSON record, its plain translation; and the
 digest of a run. Text only: writing files is outputs.py's, and no stage is imported here.
+
+In Markdown, everything that comes from an article (its text, title, file name, page metadata,
+and the models' output) is text, never markup: it is escaped (`_text`), shown in code spans that
+no content can close (`_code`), or percent-encoded as a link target (`_link`). A `<script>` in an
+article shows as "<script>", a leading "# " is no heading, a link in a headline is no link.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
-from .brief import REASON_TEXT, Brief, Cleaning, assemble_paragraphs
+from .brief import REASON_TEXT, Brief, Cleaning, assemble_paragraphs, shown
 
 
 @dataclass(frozen=True)
@@ -27,13 +35,13 @@ def render_brief(brief: Brief) -> str:
     """The Markdown brief: title, summary, full translation, then where it came from."""
     flags = brief.flags
     headline_flag = next((n for n, f in enumerate(flags, start=1) if f.headline), None)
-    title = f"{brief.title} [?{headline_flag}]" if headline_flag else brief.title
+    title = _text(brief.title) + (f" [?{headline_flag}]" if headline_flag else "")
     summary = brief.summary.text if brief.summary else ""
-    lines = [f"# {title}", "", "## Summary", "", summary or "_(no summary)_", ""]
+    lines = [f"# {title}", "", "## Summary", "", _text(summary) or "_(no summary)_", ""]
     if flags:
         lines += [f"_{_flag_count(brief)}: marked [?n] below; see “Check these”._", ""]
     language = brief.language
-    heading = "Translation" if language.translated else f"Text ({language.name}, not translated)"
+    heading = "Translation" if language.translated else f"Text ({_text(language.name)}, not translated)"
     lines += [f"## {heading}", "", _marked_translation(brief), ""]
     lines += _check_these(brief)
     lines += ["---", ""]
@@ -51,12 +59,16 @@ def render_digest(entries: Sequence[DigestEntry], created: str) -> str:
     lines = [f"# Digest: {len(entries)} articles", "", f"_{created}_", ""]
     for entry in entries:
         brief = entry.brief
-        link = entry.link.as_posix().replace(" ", "%20")
         summary = brief.summary.text if brief.summary else ""
-        lines += [f"## [{brief.title}]({link})", "", summary or "_(no summary)_", ""]
+        lines += [
+            f"## [{_text(brief.title)}]({_link(entry.link)})",
+            "",
+            _text(summary) or "_(no summary)_",
+            "",
+        ]
         if brief.flags:
             lines += [f"_{_flag_count(brief)}._", ""]
-        lines += [f"Source: `{brief.source.path}`", ""]
+        lines += [f"Source: {_code(brief.source.shown_path)}", ""]
     return "\n".join(lines)
 
 
@@ -68,11 +80,12 @@ def _marked_translation(brief: Brief) -> str:
     """The translation with each doubtful segment followed by its marker, [?1], [?2], ..."""
     flags = brief.flags
     if not flags:
-        return brief.text
+        return "\n\n".join(_text(paragraph) for paragraph in brief.translation.paragraphs)
     markers = {flag.segment: n for n, flag in enumerate(flags, start=1) if not flag.headline}
     segments = brief.segments
     targets = [
-        f"{s.target or '…'} [?{markers[i]}]" if i in markers else s.target for i, s in enumerate(segments)
+        f"{_text(s.target) or '…'} [?{markers[i]}]" if i in markers else _text(s.target)
+        for i, s in enumerate(segments)
     ]
     paragraph_count = max((s.paragraph for s in segments), default=-1) + 1
     return "\n\n".join(assemble_paragraphs([s.paragraph for s in segments], targets, paragraph_count))
@@ -90,28 +103,28 @@ def _check_these(brief: Brief) -> list[str]:
         confidence = "" if unit.confidence is None else f"; confidence {unit.confidence:.2f}"
         retried = "; still so after a retry with stricter decoding" if unit.retried else ""
         where = " (the headline)" if flag.headline else ""
-        lines += [f"{n}. [?{n}]{where} {reasons}{confidence}{retried}", f"   - German: {unit.source}"]
-        lines += [f"   - English: {unit.target or '(nothing)'}", ""]
+        lines += [f"{n}. [?{n}]{where} {reasons}{confidence}{retried}", f"   - German: {_text(unit.source)}"]
+        lines += [f"   - English: {_text(unit.target) or '(nothing)'}", ""]
     return lines
 
 
 def _provenance(brief: Brief) -> list[str]:
     source = brief.source
     coverage = brief.coverage
-    lines = [f"- Source: `{source.path}` (sha256 `{source.sha256}`, {source.encoding})"]
+    lines = [f"- Source: {_code(source.shown_path)} (sha256 `{source.sha256}`, {source.encoding})"]
     for role, model in brief.models.items():
-        lines.append(f"- {role.capitalize()}: `{model.id}` at revision `{model.revision}`")
+        lines.append(f"- {role.capitalize()}: {_code(shown(model.id))} at revision {_code(model.revision)}")
     lines.append(
         f"- Coverage: {coverage.sentences} sentences, {coverage.segments} segments, "
         f"{coverage.translated} translated, {coverage.flagged} doubtful "
         f"({coverage.retried} retried with stricter decoding)"
     )
-    lines.append(f"- Language: {brief.language.description}")
-    lines.append(f"- Cleaning: {_cleaning(brief.cleaning)}")
+    lines.append(f"- Language: {_text(brief.language.description)}")
+    lines.append(f"- Cleaning: {_text(_cleaning(brief.cleaning))}")
     for key, value in source.metadata.items():
-        lines.append(f"- Web page {key}: {value}")
+        lines.append(f"- Web page {_text(key)}: {_text(value)}")
     for warning in source.warnings:
-        lines.append(f"- Warning: {warning}")
+        lines.append(f"- Warning: {_text(warning)}")
     lines.append(f"- Date: {brief.created}")
     return lines
 
@@ -130,3 +143,35 @@ def _cleaning(cleaning: Cleaning) -> str:
     counted = ", ".join(f"{reason} x{count}" if count > 1 else reason for reason, count in reasons.items())
     lines = sum(reasons.values())
     return f"{lines} line{'s' if lines > 1 else ''} removed as boilerplate ({counted}); listed in the JSON"
+
+
+# Characters that can make markup anywhere in a line of CommonMark (and GitHub's tables and
+# strikethrough); each is escaped with a backslash, which CommonMark allows for any ASCII punctuation.
+_MARKUP = re.compile(r"([\\`*\[\]<>#&|~])")
+# `_` makes emphasis only at a word's edge: inside a word (a file name's `a_b`) it stays as it is.
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+# What makes markup only at the start of a line: list items, headings' setext lines, ordered lists.
+_LINE_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+
+
+def _text(text: str) -> str:
+    """Article text as Markdown that renders as exactly this text, on one line."""
+    text = shown(" ".join(text.split()))  # no newline can start a block, no indent a code block
+    text = _UNDERSCORE.sub(r"\\_", _MARKUP.sub(r"\\\1", text))
+    return _LINE_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
+    )
+
+
+def _code(text: str) -> str:
+    """A code span that shows `text` as it is, whatever backticks it holds."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _link(path: PurePosixPath) -> str:
+    """A link target for an output's relative path: every byte but letters, digits and `/._-~`
+    percent-encoded, so no name (spaces, brackets, `#`, `%`, newlines) can break or redirect it."""
+    return quote(os.fsencode(path.as_posix()), safe="/")

@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from summarise.models import ModelSpec
@@ -50,6 +51,16 @@ def environment_for_subprocess() -> dict[str, str]:
     return dict(os.environ)
 
 
+def without_permission_override() -> list[str]:
+    """A command prefix under which file permissions hold: root passes them unless its capabilities go."""
+    if os.getuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop the file-permission override")
+    dropped = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
+
+
 def put_in_hf_cache(model: Path, hub_id: str, commit: str = COMMIT) -> Path:
     """Lay a model folder out as the Hugging Face cache does after a download."""
     repo = Path(os.environ["HF_HUB_CACHE"]) / ("models--" + hub_id.replace("/", "--"))
@@ -58,6 +69,15 @@ def put_in_hf_cache(model: Path, hub_id: str, commit: str = COMMIT) -> Path:
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit)
     return snapshot
+
+
+def many_articles(folder: Path, count: int, tag: str = "") -> None:
+    """`count` distinct articles made of the seeds (enough work to stop a run in the middle)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(count):
+        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
+        (folder / f"{i:02}.txt").write_text(f"Artikel {tag}{i}.\n{text}", encoding="utf-8")
 
 
 def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from support import SEEDS, brief_args, environment_for_subprocess, options, runner
+from support import brief_args, environment_for_subprocess, many_articles, options, runner
 
 from summarise.cli import app
 from summarise.pipeline import run
@@ -240,34 +242,36 @@ def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_ma
     assert "translation entries: 0" in after and "segment entries: 0" in after
 
 
-def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> None:
-    import signal
-    import time
-
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    seeds = sorted(SEEDS.glob("*.txt"))
-    for i in range(40):  # enough work that the run is still going when interrupted
-        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
-        (inbox / f"{i:02}.txt").write_text(f"Artikel {i}.\n{text}", encoding="utf-8")
-    out = tmp_path / "out"
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")],
+)
+def test_a_stop_signal_finishes_the_batch_keeps_the_work_and_exits_128_plus_it(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path, signum: int, code: int, said: str
+) -> None:
+    """Ctrl-C, a service manager's SIGTERM, a closed terminal's SIGHUP: the same clean stop."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    many_articles(inbox, 40)  # enough work that the run is still going when stopped
     script = Path(sys.executable).with_name("summarise")
     args = [str(script), *brief_args(inbox, out, copy_marian, tiny_bart)]
     child = subprocess.Popen(args, env=environment_for_subprocess(), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while not list(out.glob("*.json")) and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.05)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(signum)
     _, stderr = child.communicate(timeout=240)
-    assert child.returncode == 130, stderr
-    assert "stopping after the current batch" in stderr
+    assert child.returncode == code, stderr
+    assert f"{said}: stopping after the current batch" in stderr
     assert "interrupted:" in stderr and "Traceback" not in stderr
     written = sorted(out.glob("*.json"))
     assert 0 < len(written) < 40
     for path in written:  # whole files only, each with its brief
         assert json.loads(path.read_text(encoding="utf-8"))["coverage"]["translated"] > 0
         assert path.with_suffix(".md").is_file()
-    assert not list(out.glob(".*.tmp"))
+    again = subprocess.run(args, env=environment_for_subprocess(), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    done = re.search(r"40 briefs written to .* \((\d+) from cache\)", again.stderr)
+    assert done and int(done.group(1)) >= len(written)  # nothing finished was redone
     rerun = run_console_script(*brief_args(inbox, out, copy_marian, tiny_bart), cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     done = re.search(r"40 briefs written to .* \((\d+) from cache\)", rerun.stderr)

@@ -11,15 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import SEEDS, environment_for_subprocess
-
-
-def many_articles(folder: Path, count: int, tag: str = "") -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    seeds = sorted(SEEDS.glob("*.txt"))
-    for i in range(count):
-        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
-        (folder / f"{i:02}.txt").write_text(f"Artikel {tag}{i}.\n{text}", encoding="utf-8")
+from support import environment_for_subprocess, many_articles
 
 
 def brief_command(inputs: Path, out: Path, marian: Path) -> list[str]:
@@ -28,8 +20,9 @@ def brief_command(inputs: Path, out: Path, marian: Path) -> list[str]:
 
 
 def check_outputs(out: Path) -> int:
-    """Every file in the output folder is whole: JSON parses, each record has its brief."""
-    assert not list(out.rglob(".*.tmp")), "a temporary file was left behind"
+    """Every file in the output folder is whole: JSON parses, each record has its brief. (A
+    write cut by kill -9 leaves a hidden `.summarise-*.tmp`, never a visible half.)"""
+    assert all(p.name.startswith(".summarise-") for p in out.rglob(".*")), "a stray hidden file"
     records = sorted(out.rglob("*.json"))
     for path in records:
         assert json.loads(path.read_text(encoding="utf-8"))["coverage"]["translated"] > 0

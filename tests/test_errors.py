@@ -14,6 +14,7 @@ import pytest
 from support import brief_args, options, runner
 
 from summarise import pipeline
+from summarise.clean import clean_paragraphs
 from summarise.cli import app
 from summarise.memory import TranslationMemory
 from summarise.pipeline import run
@@ -22,7 +23,7 @@ from summarise.pipeline import run
 def test_an_unexpected_error_inside_one_article_fails_that_article_alone(
     monkeypatch: pytest.MonkeyPatch, seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
 ) -> None:
-    real_clean = pipeline.clean_paragraphs
+    real_clean = clean_paragraphs
     doomed = next(seeds_copy.glob("002_*.txt")).read_text(encoding="utf-8").splitlines()[0].strip()
 
     def clean(paragraphs: list[str], *args: Any) -> Any:

@@ -11,17 +11,9 @@ import pytest
 from support import options, seed_lines
 
 from summarise import split_sentences
+from summarise.brief import EMPTY, LOW_CONFIDENCE, REPETITION, TOO_LONG, TOO_SHORT
 from summarise.engines import load_engine
-from summarise.guard import (
-    EMPTY,
-    LOW_CONFIDENCE,
-    REPETITION,
-    TOO_LONG,
-    TOO_SHORT,
-    GuardSettings,
-    better,
-    check_segment,
-)
+from summarise.guard import GuardSettings, better, check_segment
 from summarise.models import ModelSpec, resolve_model
 from summarise.pipeline import run
 from summarise.translate import Translator, translation_settings

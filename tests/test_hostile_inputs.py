@@ -7,14 +7,12 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-from support import ENGLISH, FRENCH, GOOD, SEEDS, environment_for_subprocess
+from support import ENGLISH, FRENCH, GOOD, SEEDS, environment_for_subprocess, without_permission_override
 from typer.testing import CliRunner
 
 from summarise.cli import app
@@ -125,12 +123,7 @@ def test_a_file_without_read_permission_is_named_and_skipped(tmp_path: Path, cop
     (inbox / "good.txt").write_text(GOOD, encoding="utf-8")
     (inbox / "secret.txt").write_text(GOOD, encoding="utf-8")
     (inbox / "secret.txt").chmod(0)
-    prefix: list[str] = []
-    if os.getuid() == 0:  # root reads everything: run without the capabilities that allow it
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv to drop the file-permission override")
-        dropped = "-dac_override,-dac_read_search"
-        prefix = ["setpriv", f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
+    prefix = without_permission_override()
     command = [sys.executable, "-m", "summarise", "translate", str(inbox), "-o", str(tmp_path / "out")]
     done = subprocess.run(
         [*prefix, *command, "--translator", str(copy_marian), "--beams", "1"],

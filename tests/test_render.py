@@ -58,7 +58,7 @@ def test_a_doubtful_headline_is_marked_in_the_title_and_explained_first() -> Non
         "reasons": ["repetition", "low_confidence"],
         "confidence": -2.0,
         "retried": True,
-        "source": brief.headline.source,
+        "source": doubtful.source,
         "target": "Rules rules rules rules",
     }
     assert Brief.from_json(record).to_json() == record
