@@ -298,8 +298,8 @@ class Brief:
     translation: Translation
     summary: SummaryRecord | None  # None for `summarise translate`
     cleaning: Cleaning
-    cached: bool  # taken from the cache in this run
-    created: str  # when the run started, ISO 8601
+    cached: bool  # taken from the cache by the run that made it
+    created: str  # when this brief was first made (the start of that run), ISO 8601
 
     @property
     def headline(self) -> Unit | None:
@@ -400,6 +400,41 @@ class Brief:
             cached=data["cached"],
             created=data["created"],
         )
+
+
+# An agency's or a press service's dateline before the text: "SEOUL (Reuters) –", "Berlin (dpa) -",
+# "(SeaPRwire) –". A place of up to three words, the source in brackets, then a dash.
+_PLACE_WORD = r"(?:[A-ZÄÖÜ][\w.'’/-]*|am|an|im|der|upon|on|de|del|la|le)"
+_DATELINE = re.compile(
+    rf"^\s*(?:[A-ZÄÖÜ][\w.'’/-]*(?:\s+{_PLACE_WORD}){{0,3}}\s*)?\([^()]{{2,40}}\)\s*[-–—]+\s*"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»]?\s+(?=[\"'“„«]?[A-Z0-9ÄÖÜ])")
+# Words whose full stop ends no sentence ("Dr. Müller", "U.S. forces"): titles, initials.
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr|No|vs|etc|Gen|Sen|Rep|Gov|Lt|Col|approx)|\b[A-Z]|\d)\.$"
+)
+TITLE_MAX_CHARACTERS = 120
+
+
+def title_of(translation: Translation, fallback: str) -> str:
+    """An article's title: its headline, else the first sentence of its text; without an agency's
+    dateline; `fallback` (the file name) only for an article with no text at all."""
+    if translation.headline is not None and translation.headline.target.strip():
+        text = translation.headline.target
+    else:
+        text = _first_sentence(next((p for p in translation.paragraphs if p.strip()), ""))
+    text = " ".join(_DATELINE.sub("", text, count=1).split())
+    if len(text) > TITLE_MAX_CHARACTERS:
+        text = text[:TITLE_MAX_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:-–") + " …"
+    return text or fallback
+
+
+def _first_sentence(paragraph: str) -> str:
+    paragraph = paragraph.strip()
+    for end in _SENTENCE_END.finditer(paragraph):
+        if not _ABBREVIATION.search(paragraph[: end.start()]):
+            return paragraph[: end.start()]
+    return paragraph
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import os
 import signal
 import sys
 import threading
 import traceback
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -25,16 +27,55 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 from . import __version__
+from .config import FROM_DEFAULT, FROM_OPTION, Setting, config_path, load_config, resolve
 from .errors import SummariseError
 from .models import ModelSpec, load_manifest
 from .read import DEFAULT_MAX_BYTES
 
+
+class _OneLineUsageErrors(typer.core.TyperGroup):
+    """Usage errors (an unknown option, a bad value) as one `error:` line and exit 2, like the
+    tool's own errors, instead of click's box of usage text."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone_mode = kwargs.get("standalone_mode", True)
+        kwargs["standalone_mode"] = False  # errors come back to us instead of being printed
+        try:
+            code = super().main(*args, **kwargs)
+        except typer.Abort:  # end of input at a prompt
+            _say("error: aborted")
+            code = 1
+        except Exception as error:
+            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise  # not a usage error: main() reports it
+            if type(error).__name__ == "NoArgsIsHelpError":  # `summarise` alone: the help
+                error.show()  # type: ignore[attr-defined]
+                code = 0
+            else:
+                _say(f"error: {_usage_message(error)}")
+                code = 2
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(error: Any) -> str:
+    """click's message on one line, with the command whose --help explains it."""
+    message = " ".join(str(error.format_message()).split()).replace("Value error, ", "").rstrip(".")
+    context = getattr(error, "ctx", None)
+    if context is not None:
+        message += f" (see `{context.command_path} --help`)"
+    return message
+
+
 app = typer.Typer(
+    cls=_OneLineUsageErrors,
+    rich_markup_mode=None,
     help="German news articles in, English briefs out: summary, full translation and provenance.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 models_app = typer.Typer(
@@ -88,14 +129,15 @@ class RunFlags:
     out: Path | None
     translator: str | None
     translator_revision: str | None
-    source_lang: SourceLanguageChoice
+    source_lang: SourceLanguageChoice | None
     keep_boilerplate: bool
-    engine: EngineChoice
-    device: DeviceChoice
+    engine: EngineChoice | None
+    device: DeviceChoice | None
     threads: int | None
     beams: int | None
     max_size: float
     cache_dir: Path | None
+    json_report: bool
     quiet: bool
     verbose: bool
 
@@ -109,7 +151,8 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
             typer.Option(
                 "--out",
                 "-o",
-                help="Output folder. (default: briefs, or translations for `translate`)",
+                help="Output folder. (default: the config file's, else briefs, or translations for "
+                "`translate`)",
                 readable=False,
             ),
         ],
@@ -142,14 +185,16 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
     (
         "source_lang",
         Annotated[
-            SourceLanguageChoice,
+            SourceLanguageChoice | None,
             typer.Option(
                 "--source-lang",
                 help="Language of the articles: auto = detect each (German translated, English passed "
-                "through untranslated, others skipped); de or en = treat every article as such.",
+                "through untranslated, others skipped); de or en = treat every article as such. "
+                "(default: auto)",
+                show_default=False,
             ),
         ],
-        SourceLanguageChoice.auto,
+        None,
     ),
     (
         "keep_boilerplate",
@@ -165,25 +210,28 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
     (
         "engine",
         Annotated[
-            EngineChoice,
+            EngineChoice | None,
             typer.Option(
                 "--engine",
                 help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers, float32); "
-                "auto = ct2, or torch on a GPU that CTranslate2 cannot use.",
+                "auto = ct2, or torch on a GPU that CTranslate2 cannot use. (default: auto)",
+                show_default=False,
             ),
         ],
-        EngineChoice.auto,
+        None,
     ),
     (
         "device",
         Annotated[
-            DeviceChoice,
+            DeviceChoice | None,
             typer.Option(
                 "--device",
-                help="Where the models run; auto = cuda where a first tiny generation on it works, else cpu.",
+                help="Where the models run; auto = cuda where a first tiny generation on it works, else "
+                "cpu. (default: auto)",
+                show_default=False,
             ),
         ],
-        DeviceChoice.auto,
+        None,
     ),
     (
         "threads",
@@ -225,6 +273,16 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
     ),
     ("cache_dir", CacheDir, None),
     (
+        "json_report",
+        Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print the run's report as one JSON object on stdout (for scripts and cron)."
+            ),
+        ],
+        False,
+    ),
+    (
         "quiet",
         Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")],
         False,
@@ -236,7 +294,10 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
 def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     """Give a command the shared run options; it receives them as one `flags: RunFlags`."""
     own = inspect.signature(command)
-    kept = [p for p in own.parameters.values() if p.name != "flags"]
+    # The command's own annotations are strings here (postponed evaluation): resolve them with
+    # their typer.Option metadata, or typer would see bare types and drop the help texts.
+    hints = typing.get_type_hints(command, include_extras=True)
+    kept = [p.replace(annotation=hints[p.name]) for p in own.parameters.values() if p.name != "flags"]
     shared = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
         for name, kind, default in _RUN_OPTIONS
@@ -274,14 +335,32 @@ def main_options(
 Paths = Annotated[
     list[Path],
     typer.Argument(
-        help="Article files (.txt, .md, .html) and folders (walked recursively).",
+        help="Article files (.txt, .md, .html, .htm) and folders (walked recursively).",
+        metavar="PATH",
         show_default=False,
         readable=False,  # an unreadable file is that article's failure, named in one line
     ),
 ]
 
 
-@app.command()
+_BRIEF_EXAMPLES = """Examples:
+
+\b
+  summarise brief seeds/                      # every article in seeds/ -> briefs/
+  summarise brief inbox/ -o today/ --json     # and a run report on stdout
+  summarise brief a.txt b.html --beams 1      # faster, greedy decoding
+  summarise brief inbox/ --translator ./opus-mt-de-en --summariser ./distilbart
+"""
+
+_TRANSLATE_EXAMPLES = """Examples:
+
+\b
+  summarise translate seeds/                  # every article -> translations/
+  summarise translate archive/ -o english/ --engine torch --device cuda
+"""
+
+
+@app.command(epilog=_BRIEF_EXAMPLES)
 @with_run_options
 def brief(
     paths: Paths,
@@ -308,7 +387,7 @@ def brief(
     _run(paths, flags, Path("briefs"), summariser=(summariser, summariser_revision))
 
 
-@app.command()
+@app.command(epilog=_TRANSLATE_EXAMPLES)
 @with_run_options
 def translate(paths: Paths, *, flags: RunFlags) -> None:
     """Translate every article to English (.txt + .json per article), without summaries."""
@@ -321,22 +400,23 @@ def _run(
     from .pipeline import RunOptions, run
 
     _configure_logging(flags.verbose)
-    out = flags.out or default_out
     stop = _StopRequest()
+    out = flags.out or default_out  # for the messages below, until the settings are resolved
     try:
-        manifest = _manifest()
+        settings = _settings(flags, summariser, default_out)
+        out = settings["out"].value
         options = RunOptions(
             out_dir=out,
-            translator=_spec(manifest["translator"], flags.translator, flags.translator_revision),
-            summariser=_spec(manifest["summariser"], *summariser) if summariser is not None else None,
-            source_language=flags.source_lang.value,
+            translator=_spec(settings, "translator"),
+            summariser=_spec(settings, "summariser") if summariser is not None else None,
+            source_language=settings["source_lang"].value,
             keep_boilerplate=flags.keep_boilerplate,
-            engine=flags.engine.value,
-            device=flags.device.value,
-            threads=flags.threads,
-            beams=flags.beams,
+            engine=settings["engine"].value,
+            device=settings["device"].value,
+            threads=settings["threads"].value,
+            beams=settings["beams"].value,
             max_bytes=int(flags.max_size * 2**20),
-            cache_dir=flags.cache_dir,
+            cache_dir=settings["cache_dir"].value,
         )
         with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
             report = run(paths, options, progress, stop.is_set)
@@ -347,6 +427,8 @@ def _run(
         raise typer.Exit(stop.exit_code()) from None
     except Exception as error:
         _unexpected(error, flags.verbose)
+    if flags.json_report:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     for failure in report.failures:
         _say(f"error: {failure.path}: {failure.reason}")
     if report.aborted:
@@ -416,7 +498,7 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
 
     try:
-        store = Store.at(cache_dir)
+        store = Store.at(_cache_dir(cache_dir))
         store.check()
         stats = store.stats()
     except SummariseError as error:
@@ -451,8 +533,8 @@ def cache_clear(
     """Delete every cached translation and summary, and the models converted for CTranslate2."""
     from .cache import Store
 
-    store = Store.at(cache_dir)
     try:
+        store = Store.at(_cache_dir(cache_dir))
         store.check()
         cleared = store.clear(keep_converted=keep_converted)
     except SummariseError as error:
@@ -463,7 +545,40 @@ def cache_clear(
     typer.echo(line)
 
 
+@app.command("config")
+def config_show() -> None:
+    """Show the effective settings of a run and where each comes from (config file, default)."""
+    try:
+        path = config_path()
+        exists = load_config(path).exists
+        settings = _settings(None, (None, None), None)
+    except SummariseError as error:
+        _fail(str(error))
+    typer.echo(f"config file: {path}{'' if exists else ' (none yet: every setting is a default)'}")
+    for key, setting in settings.items():
+        if key == "out":
+            continue
+        value = setting.value
+        if key == "cache_dir" and value is None:
+            from . import cache
+
+            value = cache.cache_dir()
+        source = setting.source
+        shown = "(each model's own)" if key == "beams" and value is None else value
+        shown = "(physical cores)" if key == "threads" and value is None else shown
+        shown = "(the model's pinned or main)" if key.endswith("_revision") and value is None else shown
+        typer.echo(f"  {key} = {shown}  [{source}]")
+
+
 # ----------------------------------------------------------------------------- helpers
+
+
+def _cache_dir(given: Path | None) -> Path | None:
+    """--cache-dir, else $SUMMARISE_CACHE_DIR (None: the store reads it), else the config file's."""
+    if given is not None or os.environ.get("SUMMARISE_CACHE_DIR"):
+        return given
+    folder: Path | None = load_config().get("cache_dir")
+    return folder
 
 
 def _share(part: int, whole: int) -> str:
@@ -474,13 +589,58 @@ def _manifest() -> dict[str, ModelSpec]:
     return load_manifest()
 
 
-def _spec(configured: ModelSpec, name: str | None, revision: str | None) -> ModelSpec:
-    """The model to use: the manifest's, unless an option names another (whose revision is main)."""
-    if name is None:
-        return ModelSpec(
-            configured.role, configured.name, revision or configured.revision, configured.licence
-        )
-    return ModelSpec(configured.role, name, revision or "main")
+def _settings(
+    flags: RunFlags | None, summariser: tuple[str | None, str | None] | None, default_out: Path | None
+) -> dict[str, Setting]:
+    """Every setting of a run (or of `summarise config`, without flags): the option, else the
+    config file's, else the default, each with where it came from."""
+    manifest = _manifest()
+    folder_key = "briefs_folder" if default_out == Path("briefs") else "translations_folder"
+    defaults = {
+        "translator": Setting(manifest["translator"].name, "model manifest"),
+        "translator_revision": Setting(None, FROM_DEFAULT),
+        "summariser": Setting(manifest["summariser"].name, "model manifest"),
+        "summariser_revision": Setting(None, FROM_DEFAULT),
+        "engine": Setting("auto", FROM_DEFAULT),
+        "device": Setting("auto", FROM_DEFAULT),
+        "threads": Setting(None, FROM_DEFAULT),
+        "beams": Setting(None, FROM_DEFAULT),
+        "source_lang": Setting("auto", FROM_DEFAULT),
+        "cache_dir": Setting(None, FROM_DEFAULT),
+        "briefs_folder": Setting(Path("briefs"), FROM_DEFAULT),
+        "translations_folder": Setting(Path("translations"), FROM_DEFAULT),
+    }
+    given: dict[str, Any] = {}
+    if flags is not None:
+        given = {
+            "translator": flags.translator,
+            "translator_revision": flags.translator_revision,
+            "engine": flags.engine.value if flags.engine else None,
+            "device": flags.device.value if flags.device else None,
+            "threads": flags.threads,
+            "beams": flags.beams,
+            "source_lang": flags.source_lang.value if flags.source_lang else None,
+            "cache_dir": flags.cache_dir,
+            folder_key: flags.out,
+        }
+    if summariser is not None:
+        given["summariser"], given["summariser_revision"] = summariser
+    settings = resolve(load_config(), given, defaults)
+    if os.environ.get("SUMMARISE_CACHE_DIR") and settings["cache_dir"].source != FROM_OPTION:
+        # The environment is more particular than the config file: the store reads it itself.
+        settings["cache_dir"] = Setting(None, "environment SUMMARISE_CACHE_DIR")
+    settings["out"] = settings[folder_key]
+    return settings
+
+
+def _spec(settings: dict[str, Setting], role: str) -> ModelSpec:
+    """The model of a role: the manifest's at its pinned revision, unless an option or the config
+    file names another (whose revision is then main, unless given)."""
+    configured = _manifest()[role]
+    name, revision = settings[role], settings[f"{role}_revision"].value
+    if name.source == "model manifest":
+        return ModelSpec(role, configured.name, revision or configured.revision, configured.licence)
+    return ModelSpec(role, name.value, revision or "main")
 
 
 def _progress(quiet: bool) -> Any:
@@ -490,22 +650,48 @@ def _progress(quiet: bool) -> Any:
 
 
 class _TqdmProgress:
-    """A per-article progress bar with ETA, on a terminal only."""
+    """Two bars on a terminal: articles finished out of all (its ETA is the run's), and the phase
+    the run is in with its own steps (segments translated, articles summarised), which moves
+    while a wave is translated."""
 
     def __enter__(self) -> _TqdmProgress:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, unit="article", dynamic_ncols=True, leave=False)
+        self.articles = tqdm(total=0, desc="articles", unit="article", dynamic_ncols=True, leave=False)
+        self.current = tqdm(total=0, desc="starting", dynamic_ncols=True, leave=False, position=1)
+        # A batch of a slow model can take many seconds: redraw every second so that the clocks
+        # run and the terminal shows the run is alive, not hung.
+        self.stopped = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+        self.ticker.start()
         return self
 
+    def _tick(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.articles.refresh()
+            self.current.refresh()
+
     def __exit__(self, *exc: object) -> None:
-        self.bar.close()
+        self.stopped.set()
+        self.ticker.join()
+        self.current.close()
+        self.articles.close()
 
     def start(self, total: int) -> None:
-        self.bar.reset(total=total)
+        self.articles.reset(total=total)
+        self.phase("reading articles")
 
     def advance(self, articles: int = 1) -> None:
-        self.bar.update(articles)
+        self.articles.update(articles)
+
+    def phase(self, description: str, total: int | None = None, unit: str = "") -> None:
+        self.current.reset()
+        self.current.total = total  # None: a phase without steps (loading a model) shows its time
+        self.current.unit = unit or "it"
+        self.current.set_description_str(description, refresh=True)
+
+    def step(self, count: int = 1) -> None:
+        self.current.update(count)
 
 
 # Signals that ask a run to stop: Ctrl-C, a service manager, a closed terminal.

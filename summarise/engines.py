@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import ConfigError, ModelLoadError
-from .models import ResolvedModel, generation_defaults, load_seq2seq, load_tokenizer
+from .models import LOCAL_FOLDER, ResolvedModel, generation_defaults, load_seq2seq, load_tokenizer
 from .placement import ENGINES, Placement, plan
 
 log = logging.getLogger(__name__)
@@ -299,6 +299,8 @@ def _strip_trailing(ids: list[int], tokens: set[int | None]) -> list[int]:
 
 
 def converted_folder(model: ResolvedModel, quantization: str, root: Path) -> Path:
+    if model.source == LOCAL_FOLDER:  # known by its fingerprint, however its path was typed
+        return root / f"{model.revision}--{quantization}"  # local-<fingerprint>--int8
     slug = re.sub(r"[^A-Za-z0-9._-]+", "--", model.name.strip("/.~")) or "model"
     return root / f"{slug}--{model.revision}--{quantization}"
 

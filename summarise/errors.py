@@ -17,24 +17,53 @@ class SummariseError(Exception):
 class InputError(SummariseError):
     """An input file that cannot be briefed (unreadable, binary, empty, ...)."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str, *, skipped: bool = False) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = Path(path)
         self.reason = reason
+        self.skipped = skipped  # not an article for this tool (a PDF, our own output), not broken
 
 
 class ModelUnavailableError(SummariseError):
-    """A model that is neither a local folder nor in the Hugging Face cache, and cannot be downloaded."""
+    """Models that are neither local folders nor in the Hugging Face cache, and cannot be downloaded.
+
+    `missing`: (model, option, detail) for each, so that a run names every missing model at once.
+    """
 
     def __init__(self, model: str, option: str, detail: str = "") -> None:
-        message = (
-            f"model {model!r} is not available offline and could not be downloaded"
-            f"{f' ({detail})' if detail else ''}; pass a local model folder with {option} PATH, "
+        self.missing = [(model, option, detail)]
+        super().__init__(self._message())
+
+    @classmethod
+    def of_all(cls, errors: list[ModelUnavailableError]) -> ModelUnavailableError:
+        combined = cls(*errors[0].missing[0])
+        combined.missing = [entry for error in errors for entry in error.missing]
+        combined.args = (combined._message(),)
+        return combined
+
+    @property
+    def model(self) -> str:
+        return self.missing[0][0]
+
+    def _message(self) -> str:
+        details = sorted({detail for _, _, detail in self.missing if detail})
+        why = f" ({'; '.join(details)})" if details else ""
+        if len(self.missing) == 1:
+            model, option, _ = self.missing[0]
+            what, cure = f"model {model!r} is", f"pass a local model folder with {option} PATH"
+        else:
+            what = (
+                "models "
+                + " and ".join(f"{model!r} ({option})" for model, option, _ in self.missing)
+                + " are"
+            )
+            cure = "pass local model folders with " + " and ".join(
+                f"{option} PATH" for _, option, _ in self.missing
+            )
+        return (
+            f"{what} not available offline and could not be downloaded{why}; {cure}, "
             "or run `summarise models pull` on a machine with network to fill the Hugging Face cache"
         )
-        super().__init__(message)
-        self.model = model
-        self.option = option
 
 
 class ModelLoadError(SummariseError):

@@ -10,7 +10,7 @@ boilerplate, datelines) is translated once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .cache import SEGMENT, Store
 from .session import ModelSession
@@ -21,10 +21,16 @@ from .translate import TranslatedSegment
 SEGMENTS_PER_PASS = 5_000
 
 
+class SegmentProgress(Protocol):
+    def phase(self, description: str, total: int | None = None, unit: str = "") -> None: ...
+    def step(self, count: int = 1) -> None: ...
+
+
 class TranslationMemory:
-    def __init__(self, store: Store, session: ModelSession) -> None:
+    def __init__(self, store: Store, session: ModelSession, progress: SegmentProgress | None = None) -> None:
         self.store = store
         self.session = session
+        self.progress = progress
         self.translated = 0  # segments the model translated, this run
         self.remembered = 0  # segments taken from the memory, this run
 
@@ -39,11 +45,18 @@ class TranslationMemory:
         known = {text: _from_memory(found[keys[text]]) for text in texts if keys[text] in found}
         self.remembered += len(known)
 
+        todo = [text for text in texts if text not in known]
+        done: set[str] = set()
+        if self.progress is not None and todo:
+            self.progress.phase(f"translating {len(todo)} segments", len(todo), "segment")
+
         def keep(batch: dict[str, TranslatedSegment]) -> None:
             self.store.put_many(SEGMENT, {keys[text]: _to_memory(t) for text, t in batch.items()})
             self.translated += len(batch)
+            if self.progress is not None:  # a retried segment comes back twice: counted once
+                self.progress.step(len(batch.keys() - done))
+            done.update(batch)
 
-        todo = [text for text in texts if text not in known]
         for start in range(0, len(todo), SEGMENTS_PER_PASS):
             translator = self.session.translator()
             known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))

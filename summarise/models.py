@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, ModelLoadError, ModelUnavailableError
+from .errors import ConfigError, ModelLoadError, ModelUnavailableError, SummariseError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROLES = ("translator", "summariser")
+LOCAL_FOLDER = "local folder"
 
 # Files a seq2seq model needs; weights are chosen separately so that safetensors wins over pickles.
 _SMALL_FILES = re.compile(
@@ -51,6 +52,12 @@ class ResolvedModel:
     path: Path
     revision: str
     source: str  # "local folder" or "hugging face cache"
+
+    @property
+    def identity(self) -> str:
+        """What the model is, for cache keys and converted copies: a hub id, or for a local folder
+        its fingerprint alone, so that `./m`, `m` and `/abs/m` are one model, not three."""
+        return f"local-folder:{self.revision}" if self.source == LOCAL_FOLDER else self.name
 
 
 def manifest_path() -> Path:
@@ -128,7 +135,7 @@ def resolve_model(
         folder = Path(spec.name).expanduser()
         if not (folder / "config.json").is_file():
             raise ModelLoadError(f"{spec.name}: not a model folder (no config.json)")
-        return ResolvedModel(spec.name, folder, "local-" + folder_fingerprint(folder), "local folder")
+        return ResolvedModel(spec.name, folder, "local-" + folder_fingerprint(folder), LOCAL_FOLDER)
 
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
@@ -158,6 +165,56 @@ def resolve_model(
         raise
     except Exception as error:  # network, HTTP and disk errors of huggingface_hub all end here
         raise ModelUnavailableError(spec.name, option, _first_line(error)) from None
+
+
+def resolve_models(specs: list[ModelSpec]) -> list[ResolvedModel]:
+    """Every model of a run, resolved and checked for its role; raises naming every missing model
+    at once (not the first alone: the user would fix one, run again and learn of the next)."""
+    resolved: list[ResolvedModel] = []
+    problems: list[SummariseError] = []
+    for spec in specs:
+        try:
+            model = resolve_model(spec, f"--{spec.role}")
+            check_role(model, spec.role)
+            resolved.append(model)
+        except SummariseError as error:
+            problems.append(error)
+    missing = [p for p in problems if isinstance(p, ModelUnavailableError)]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems and len(missing) == len(problems):
+        raise ModelUnavailableError.of_all(missing)
+    if problems:
+        raise ConfigError("; ".join(str(p) for p in problems))
+    return resolved
+
+
+# What each role's code runs: the translator's tokenizer and decoding are MarianMT's, the
+# summariser's window, chunking and generation settings are BART's. Read from config.json, so a
+# model of the wrong kind is refused before its weights are loaded.
+_ROLE_MODEL_TYPES = {
+    "translator": ("marian", "a translation model", "Helsinki-NLP/opus-mt-de-en"),
+    "summariser": ("bart", "a summarisation model", "sshleifer/distilbart-cnn-12-6"),
+}
+
+
+def check_role(model: ResolvedModel, role: str) -> None:
+    """ConfigError when the model's config says it is not the kind of model `role` runs."""
+    if role not in _ROLE_MODEL_TYPES:
+        return
+    wanted, noun, example = _ROLE_MODEL_TYPES[role]
+    config = read_model_json(model, "config.json")
+    kind = config.get("model_type")
+    if kind == wanted:
+        return
+    architectures = config.get("architectures")
+    named = ", ".join(map(str, architectures)) if isinstance(architectures, list) and architectures else ""
+    found = (
+        f"a {kind} model{f' ({named})' if named else ''}" if kind else "a model whose config names no type"
+    )
+    raise ConfigError(
+        f"--{role} {model.name}: {found}, not {noun}; summarise runs {wanted} models here, such as {example}"
+    )
 
 
 def _download(spec: ModelSpec, cache_dir: Path) -> Path:

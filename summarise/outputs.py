@@ -1,6 +1,6 @@
 """Outputs: where each article's files go inside the output folder, and writing them so that a
 crash never leaves half a file (temporary file + os.replace), and a brief and its JSON appear
-together.
+together. Files whose text has not changed are left alone.
 """
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from __future__ import annotations
 import codecs
 import errno
 import hashlib
+import json
 import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import ConfigError, OutputError, OutputFolderUnusable
 
@@ -59,17 +61,28 @@ def shortened(relative: PurePosixPath, stem: PurePosixPath) -> bool:
     return stem.name not in (relative.name, relative.with_suffix("").name)
 
 
-def output_files(out_dir: Path, stem: PurePosixPath, with_summary: bool) -> tuple[Path, Path]:
-    """An article's two outputs: its JSON record, and its brief (.md) or translation (.txt)."""
-    text = ".md" if with_summary else ".txt"
-    return out_dir / with_suffix_added(stem, ".json"), out_dir / with_suffix_added(stem, text)
+def output_files(out_dir: Path, stem: PurePosixPath, with_summary: bool) -> list[Path]:
+    """An article's outputs: its JSON record first, then its brief (.md and .html) or its
+    translation (.txt)."""
+    suffixes = [".json", ".md", ".html"] if with_summary else [".json", ".txt"]
+    return [out_dir / with_suffix_added(stem, suffix) for suffix in suffixes]
 
 
 def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
     """Raise before any work when an output is, or resolves to (through links), an input file."""
     articles = {os.path.realpath(path): path for path in inputs}
+    folders: dict[str, str] = {}  # each output folder resolved once: thousands of outputs share a few
+
+    def resolved(output: Path) -> str:
+        if os.path.islink(output):  # a link in place of an output: where it leads
+            return os.path.realpath(output)
+        parent = os.fspath(output.parent)
+        if parent not in folders:
+            folders[parent] = os.path.realpath(parent)
+        return os.path.join(folders[parent], output.name)
+
     for output in outputs:
-        if (article := articles.get(os.path.realpath(output))) is not None:
+        if (article := articles.get(resolved(output))) is not None:
             raise ConfigError(
                 f"{output} would replace the article {article}: choose an output folder (-o) "
                 "that holds no articles"
@@ -87,6 +100,28 @@ _FOLDER_UNUSABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 def write_atomic(path: Path, text: str) -> None:
     write_together({path: text})
+
+
+def unchanged(files: dict[Path, str]) -> bool:
+    """Every file already on disk with exactly this text: rewriting them would only touch their
+    times (and make sync tools and backups copy them again)."""
+    for path, text in files.items():
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                if handle.read(len(text) + 1) != text:
+                    return False
+        except (OSError, UnicodeDecodeError):
+            return False
+    return True
+
+
+def previous_record(path: Path) -> dict[str, Any] | None:
+    """The JSON record already written at `path` by an earlier run, if it is one."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def write_together(files: dict[Path, str]) -> None:

@@ -20,14 +20,15 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .brief import Brief, Cleaning, Source, SummaryRecord, Translation, shown
+from .brief import Brief, Cleaning, Source, SummaryRecord, Translation, shown, title_of
 from .cache import SUMMARY, TRANSLATION, Store
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
 from .engines import FixedLengths
@@ -47,14 +48,27 @@ from .models import ModelSpec
 from .outputs import (
     output_files,
     output_stems,
+    previous_record,
     refuse_overwriting,
     shortened,
+    unchanged,
     with_suffix_added,
     write_atomic,
     write_together,
 )
 from .read import DEFAULT_MAX_BYTES, OUTPUT_MARKER, Article, InputFile, discover_inputs, read_article
-from .render import DigestEntry, render_brief, render_digest, render_json, render_translation
+from .render import (
+    Digest,
+    DigestEntry,
+    DigestProblem,
+    render_brief,
+    render_brief_html,
+    render_digest,
+    render_digest_html,
+    render_json,
+    render_translation,
+    renderer_identity,
+)
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession, SessionOptions
 from .translate import assemble_translation, passed_through
@@ -64,12 +78,21 @@ log = logging.getLogger(__name__)
 # Characters of German read before a wave is translated: enough to fill batches well, small
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
+# Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
+READ_AHEAD_CHARACTERS = 20_000_000
 DIGEST_NAME = "digest.md"
+DIGEST_HTML_NAME = "digest.html"
 
 
 class Progress(Protocol):
+    """What a run reports as it goes: articles finished out of all, and the phase it is in (loading
+    a model, translating N segments, summarising M articles) with the steps of that phase, so that
+    something moves while a wave is translated."""
+
     def start(self, total: int) -> None: ...
     def advance(self, articles: int = 1) -> None: ...
+    def phase(self, description: str, total: int | None = None, unit: str = "") -> None: ...
+    def step(self, count: int = 1) -> None: ...
 
 
 class _NoProgress:
@@ -77,6 +100,12 @@ class _NoProgress:
         pass
 
     def advance(self, articles: int = 1) -> None:
+        pass
+
+    def phase(self, description: str, total: int | None = None, unit: str = "") -> None:
+        pass
+
+    def step(self, count: int = 1) -> None:
         pass
 
 
@@ -104,6 +133,7 @@ class RunOptions:
 class ArticleFailure:
     path: Path
     reason: str
+    skipped: bool = False  # not for this tool (another language, a PDF, our own output): not broken
 
 
 @dataclass(frozen=True)
@@ -112,6 +142,7 @@ class ArticleOutcome:
     outputs: list[Path]
     cached: bool
     brief: Brief
+    rewritten: bool = True  # False: the files on disk already said exactly this, and were left alone
 
 
 @dataclass(frozen=True)
@@ -133,6 +164,7 @@ class RunReport:
     aborted: RunAbort | None = None
     segments_translated: int = 0  # by the model, this run
     segments_remembered: int = 0  # from the translation memory, this run
+    seconds: float = 0.0  # the run's wall time, from finding the articles to the digest
 
     @property
     def exit_code(self) -> int:
@@ -141,6 +173,47 @@ class RunReport:
         if self.interrupted:
             return 130  # as a shell reports a process stopped by SIGINT
         return 1 if self.failures else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as one JSON object (`--json`): a contract for scripts, like the brief's JSON."""
+        written = [
+            {
+                "path": shown(str(a.source.path)),
+                "outputs": [shown(str(p)) for p in a.outputs],
+                "title": a.brief.title,
+                "language": a.brief.language.code,
+                "translated": a.brief.language.translated,
+                "from_cache": a.cached,
+                "new": a.rewritten,
+                "flagged_segments": len(a.brief.flags),
+            }
+            for a in self.articles
+        ]
+        skipped = [f for f in self.failures if f.skipped]
+        failed = [f for f in self.failures if not f.skipped]
+        return {
+            "exit_code": self.exit_code,
+            "counts": {
+                "written": len(self.articles),
+                "from_cache": sum(1 for a in self.articles if a.cached),
+                "new": sum(1 for a in self.articles if a.rewritten),
+                "unchanged": sum(1 for a in self.articles if not a.rewritten),
+                "skipped": len(skipped),
+                "failed": len(failed),
+                "flagged_segments": sum(item["flagged_segments"] for item in written),
+            },
+            "articles": written,
+            "skipped": [{"path": shown(str(f.path)), "reason": f.reason} for f in skipped],
+            "failed": [{"path": shown(str(f.path)), "reason": f.reason} for f in failed],
+            "segments": {"translated": self.segments_translated, "remembered": self.segments_remembered},
+            "timings": {
+                "total_seconds": round(self.seconds, 3),
+                "model_load_seconds": {name: round(t, 3) for name, t in self.load_seconds.items()},
+            },
+            "digest": shown(str(self.digest)) if self.digest else None,
+            "interrupted": self.interrupted,
+            "aborted": self.aborted.reason if self.aborted else None,
+        }
 
 
 def run(
@@ -155,23 +228,29 @@ def run(
     and articles; once true, the run keeps what is finished (translated segments go to the
     translation memory) and ends with `report.interrupted`.
     """
+    started = time.perf_counter()
     inputs, problems = discover_inputs(paths, exclude=options.out_dir)
     if not inputs and not problems:
         raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
     if not inputs:
-        return RunReport(failures=[ArticleFailure(p.path, p.reason) for p in problems])
+        return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
     store = Store.at(options.cache_dir)
     store.check()
     session = ModelSession(options.session(), store.converted_models)
     stems = output_stems((f.relative for f in inputs), reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
     with_summary = options.summariser is not None
-    outputs = [
-        path for f in inputs for path in output_files(options.out_dir, stems[f.relative], with_summary)
-    ]
-    refuse_overwriting([f.path for f in inputs], [*outputs, options.out_dir / DIGEST_NAME])
-    _prepare_output_folder(options.out_dir, inputs)
+    outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
+    digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME]
+    refuse_overwriting(
+        [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests]
+    )
+    same_renderer = _prepare_output_folder(options.out_dir, inputs)
     run = _Run(inputs, stems, options, store, session, progress or _NoProgress(), should_stop)
-    return run.go(problems)
+    run.same_renderer = same_renderer
+    run.outputs = outputs
+    report = run.go(problems)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 @dataclass
@@ -189,6 +268,7 @@ class _Work:
     summary: SummaryRecord | None = None
     cached: bool = False
     failure: str | None = None
+    skipped: bool = False  # the failure is a skip: written in a language this tool does not translate
 
     @property
     def needs_summary(self) -> bool:
@@ -214,21 +294,24 @@ class _Run:
         self.options = options
         self.store = store
         self.session = session
-        self.memory = TranslationMemory(store, session)
+        self.memory = TranslationMemory(store, session, progress)
         self.progress = progress
         self.should_stop = should_stop or (lambda: False)
         self.report = RunReport()
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
         self.stems = {f: stems[f.relative] for f in inputs}
         self.digest: list[DigestEntry] = []
+        self.same_renderer = False  # the output folder's pages were rendered as this run renders
+        self.outputs: dict[InputFile, list[Path]] = {}  # each article's output files, JSON first
+        self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
 
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
-        report.failures.extend(ArticleFailure(p.path, p.reason) for p in problems)
+        report.failures.extend(ArticleFailure(p.path, p.reason, p.skipped) for p in problems)
         # Boilerplate by evidence: short lines found in several articles of this run.
         if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
-            self.repeated = _evidence(self.inputs, self.options.max_bytes)
+            self.repeated, self.read_ahead = _evidence(self.inputs, self.options.max_bytes)
         self.progress.start(len(self.inputs))
         try:
             self._articles()
@@ -255,9 +338,13 @@ class _Run:
                 log.warning("%s", error)
             self.store.close()
         if self.options.summariser is not None and self.digest and not report.aborted:
+            unbriefed = [DigestProblem(str(f.path), f.reason, f.skipped) for f in report.failures]
+            digest = Digest(self.created, self.digest, unbriefed)
+            out_dir = self.options.out_dir
             try:
-                write_atomic(self.options.out_dir / DIGEST_NAME, render_digest(self.digest, self.created))
-                report.digest = self.options.out_dir / DIGEST_NAME
+                write_atomic(out_dir / DIGEST_NAME, render_digest(digest))
+                write_atomic(out_dir / DIGEST_HTML_NAME, render_digest_html(digest))
+                report.digest = out_dir / DIGEST_NAME
             except OutputError as error:
                 report.aborted = RunAbort(str(error), "make room (or another --out) and run it again")
         return report
@@ -280,6 +367,7 @@ class _Run:
             if characters >= WAVE_CHARACTERS:
                 self._wave(wave)
                 wave, characters = [], 0
+                self.progress.phase("reading articles")
         if wave:
             self._wave(wave)
 
@@ -309,14 +397,15 @@ class _Run:
         if work.failure is None:
             with self._contained(work):
                 brief = self._brief(work)
-                written = ArticleOutcome(
-                    work.source, self._write(brief, self.stems[work.source]), work.cached, brief
-                )
+                outputs, rewritten = self._write(brief, work.source)
+                written = ArticleOutcome(work.source, outputs, work.cached, brief, rewritten)
         if written is None:
-            self.report.failures.append(ArticleFailure(work.source.path, work.failure or "not done"))
+            failure = ArticleFailure(work.source.path, work.failure or "not done", work.skipped)
+            self.report.failures.append(failure)
         else:
             self.report.articles.append(written)
-            self.digest.append(DigestEntry(brief, with_suffix_added(self.stems[work.source], ".md")))
+            link = with_suffix_added(self.stems[work.source], ".md")
+            self.digest.append(DigestEntry(brief, link, new=written.rewritten))
             flags = brief.flags
             if flags and not work.cached:
                 retried = " even after a retry" if brief.coverage.retried else ""
@@ -332,7 +421,8 @@ class _Run:
     # ------------------------------------------------------------------------- the stages
 
     def _read_and_look_up(self, work: _Work) -> None:
-        work.article = article = read_article(work.source, self.options.max_bytes)
+        article = self.read_ahead.pop(work.source, None) or read_article(work.source, self.options.max_bytes)
+        work.article = article
         for warning in article.warnings:
             log.warning("%s: %s", work.source.path, warning)
         work.cleaned = cleaned = clean_paragraphs(
@@ -361,14 +451,25 @@ class _Run:
         translated = [work for work in wave if work.translation is not None and not work.failure]
         # Summaries for a few articles at a time, batched together; each group is written as soon
         # as it is done, and Ctrl-C takes effect between groups.
-        size = self.session.summary_group() if any(w.needs_summary for w in translated) else len(translated)
+        to_summarise = sum(1 for w in translated if w.needs_summary)
+        if to_summarise:
+            self._loading("summariser")
+        size = self.session.summary_group() if to_summarise else len(translated)
+        if to_summarise:
+            self.progress.phase(f"summarising {to_summarise} articles", to_summarise, "article")
         for start in range(0, len(translated), max(1, size)):
             if self.should_stop():
                 raise StopRequested("stopped between articles")
             group = translated[start : start + size]
-            self._summarise([work for work in group if work.needs_summary])
+            needing = [work for work in group if work.needs_summary]
+            self._summarise(needing)
+            self.progress.step(len(needing))
             for work in group:
                 self._conclude(work)
+
+    def _loading(self, role: str) -> None:
+        if role not in self.session.loaded:
+            self.progress.phase(f"loading the {role}")
 
     def _decide_language(self, work: _Work) -> None:
         cleaned = work.cleaned
@@ -391,12 +492,14 @@ class _Run:
             )
             self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
         elif language.code != GERMAN:
+            work.skipped = True
             work.failure = (
                 f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
             )
 
     def _translate(self, works: list[_Work]) -> None:
         """Segment every article, translate all segments together, then rebuild each article."""
+        self._loading("translator")
         translator = self.session.translator()  # its tokenizer measures the segments
         for work in works:
             with self._contained(work):
@@ -429,6 +532,7 @@ class _Run:
         if not works:
             return
         with self._contained(*works):
+            self._loading("summariser")
             summariser = self.session.summariser()
             texts = [[s.target for s in w.translation.segments] for w in works if w.translation is not None]
             outcomes = summariser.summarise_many(texts)
@@ -460,7 +564,7 @@ class _Run:
                 translation.engine if translation.translated else "", summariser_engine
             ),
             settings=self.session.settings(),
-            title=translation.headline.target if translation.headline else shown(article.source.path.stem),
+            title=title_of(translation, shown(article.source.path.stem)),
             translation=translation,
             summary=work.summary,
             cleaning=Cleaning(self.options.keep_boilerplate, tuple(work.cleaned.removed)),
@@ -468,15 +572,37 @@ class _Run:
             created=self.created,
         )
 
-    def _write(self, brief: Brief, stem: PurePosixPath) -> list[Path]:
-        out_dir = self.options.out_dir
+    def _write(self, brief: Brief, source: InputFile) -> tuple[list[Path], bool]:
+        """The article's output files, and whether they were (re)written."""
+        stem = self.stems[source]
         if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
-            raise OutputError(f"{stem}: output path would leave the output folder {out_dir}")
-        with_summary = self.options.summariser is not None
-        json_path, text_path = output_files(out_dir, stem, with_summary)
-        text = render_brief(brief) if with_summary else render_translation(brief)
-        write_together({json_path: render_json(brief), text_path: text})
-        return [text_path, json_path]
+            raise OutputError(f"{stem}: output path would leave the output folder {self.options.out_dir}")
+        json_path, *pages = self.outputs[source]
+        # A brief made again from the same article, models and settings is the same brief: it keeps
+        # the date it was first made, and its files are not rewritten.
+        previous = previous_record(json_path)
+        if previous is not None and previous.get("source", {}).get("sha256") == brief.source.sha256:
+            earlier = replace(
+                brief, created=str(previous.get("created")), cached=previous.get("cached") is True
+            )
+            # The JSON is renamed into place last: when it says the same, so do the pages beside
+            # it, if the same renderer made them. Rendering them (or the JSON) again only to compare
+            # would cost most of a cached run.
+            if self.same_renderer and earlier.to_json() == previous and all(map(_is_file, pages)):
+                return [*pages, json_path], False
+            if unchanged(files := self._rendered(earlier, json_path, pages)):
+                return list(files), False
+        files = self._rendered(brief, json_path, pages)
+        write_together(files)
+        return list(files), True
+
+    def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
+        """The texts of an article's output files, by path, the JSON record last (renamed last)."""
+        record = render_json(brief)
+        if self.options.summariser is None:
+            return {pages[0]: render_translation(brief), json_path: record}
+        markdown = render_brief(brief)
+        return {pages[0]: markdown, pages[1]: render_brief_html(brief, markdown), json_path: record}
 
     def _figures(self) -> dict[str, Any]:
         report = self.report
@@ -491,9 +617,10 @@ class _Run:
         }
 
 
-def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> None:
+def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> bool:
     """Create the output folder, and mark it as one (its files are never read as articles) unless
-    the run's own articles live in it."""
+    the run's own articles live in it. The marker records the renderer: True when the last run that
+    wrote here rendered as this one does (see `_Run._write`)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -501,12 +628,28 @@ def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> None:
     if not folder.is_dir():
         raise ConfigError(f"{folder}: the output path exists and is not a folder")
     inside = os.path.realpath(folder) + os.sep
-    if not any(os.path.realpath(f.path).startswith(inside) for f in inputs):
+    if any(os.path.realpath(f.path).startswith(inside) for f in inputs):
+        return False
+    marker = folder / OUTPUT_MARKER
+    text = (
+        "summarise writes here: files in this folder are not read as articles.\n"
+        f"renderer {renderer_identity()}\n"
+    )
+    try:
+        same_renderer = marker.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        same_renderer = False
+    if not same_renderer:
         with contextlib.suppress(OutputError):  # a read-only folder says so when the first brief is written
-            write_atomic(
-                folder / OUTPUT_MARKER,
-                "summarise writes here: files in this folder are not read as articles.\n",
-            )
+            write_atomic(marker, text)
+    return same_renderer
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _content_digest(cleaned: CleanText) -> str:
@@ -514,13 +657,19 @@ def _content_digest(cleaned: CleanText) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def _evidence(inputs: Sequence[InputFile], max_bytes: int) -> RepeatedLines:
-    """Lines of every article of the run, counted across articles (read once more, text only)."""
+def _evidence(inputs: Sequence[InputFile], max_bytes: int) -> tuple[RepeatedLines, dict[InputFile, Article]]:
+    """Lines of every article of the run, counted across articles; and the articles read, kept up
+    to READ_AHEAD_CHARACTERS in all, so that a folder of small articles is read once, not twice."""
     repeated = RepeatedLines()
+    kept: dict[InputFile, Article] = {}
+    characters = 0
     for source in inputs:
         try:
             article = read_article(source, max_bytes)
         except Exception:  # reported when its turn comes
             continue
         repeated.add(article.sha256, article.paragraphs)
-    return repeated
+        characters += sum(len(p) for p in article.paragraphs)
+        if characters <= READ_AHEAD_CHARACTERS:
+            kept[source] = article
+    return repeated, kept

@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Left in every output folder that holds no article of its run: such a folder is never walked.
@@ -63,11 +63,13 @@ def discover_inputs(
     (the output folder, by resolved path) and any other folder this tool writes into (it holds
     OUTPUT_MARKER); files this tool wrote (briefs and translations beside their JSON record, the
     digest). Only regular files are taken: a FIFO or a device is refused without being opened.
-    Problems, with the arguments or met while walking, are returned, not raised, so the rest of
-    the run can go on.
+    An argument that names nothing (no such path, a broken link) is a usage error: ConfigError,
+    naming every such argument, before any work. Other problems, with the arguments or met while
+    walking, are returned, not raised, so the rest of the run can go on.
     """
     found: list[Path] = []
     problems: list[InputError] = []
+    nothing: list[str] = []
     roots: list[Path] = []
     excluded = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
@@ -79,15 +81,25 @@ def discover_inputs(
             roots.append(_absolute(given).parent)
             if given.suffix.lower() not in SUPPORTED_SUFFIXES:
                 expected = ", ".join(SUPPORTED_SUFFIXES)
-                problems.append(InputError(given, f"unsupported file type (expected {expected})"))
+                problems.append(
+                    InputError(given, f"unsupported file type (expected {expected})", skipped=True)
+                )
             elif written_by_summarise(given):
                 problems.append(
-                    InputError(given, "written by summarise (a brief, translation or digest), not an article")
+                    InputError(
+                        given,
+                        "written by summarise (a brief, translation or digest), not an article",
+                        skipped=True,
+                    )
                 )
             else:
                 found.append(given)
+        elif kind in _NAMES_NOTHING:
+            nothing.append(f"{given}: {kind}")
         else:
             problems.append(InputError(given, kind))
+    if nothing:
+        raise ConfigError("; ".join(nothing))
     if not roots:
         return [], problems
     base = Path(os.path.commonpath([str(r) for r in roots]))
@@ -98,6 +110,9 @@ def discover_inputs(
             relative = PurePosixPath(absolute.relative_to(base).as_posix())
             inputs[absolute] = InputFile(path=path, relative=relative)
     return sorted(inputs.values(), key=lambda f: str(f.relative)), problems
+
+
+_NAMES_NOTHING = ("no such file or folder", "broken symbolic link", "symbolic link loop")
 
 
 def _kind(path: Path) -> str:
@@ -175,9 +190,9 @@ def _is_file(path: Path) -> bool:
 
 
 def written_by_summarise(path: Path) -> bool:
-    """A brief (.md) or translation (.txt) beside its JSON record, or a digest: never articles."""
+    """A brief (.md, .html) or translation (.txt) beside its JSON record, or a digest: never articles."""
     suffix = path.suffix.lower()
-    if suffix in (".md", ".txt"):
+    if suffix in (".md", ".txt", ".html"):
         record = path.with_name(path.name[: -len(path.suffix)] + ".json")
         data = None
         if _is_file(record):
@@ -191,16 +206,16 @@ def written_by_summarise(path: Path) -> bool:
             if (
                 isinstance(data, dict)
                 and data.keys() >= _RECORD_KEYS
-                and ("summary" in data) == (suffix == ".md")
+                and ("summary" in data) == (suffix in (".md", ".html"))
             ):
                 return True
-    if path.name.lower() == "digest.md":
+    if path.name.lower() in ("digest.md", "digest.html"):
         try:
             with path.open("rb") as handle:
-                first = handle.readline(200)
+                start = handle.read(1000)
         except OSError:
             return False
-        return re.match(rb"# Digest: \d+ articles\s*$", first) is not None
+        return re.search(rb"(?m)^# Digest: \d+ articles|<title>Digest: \d+ articles", start) is not None
     return False
 
 

@@ -9,13 +9,18 @@ article shows as "<script>", a leading "# " is no heading, a link in a headline 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import re
+import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from html import escape
+from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote
 
 from .brief import REASON_TEXT, Brief, Cleaning, assemble_paragraphs, shown
@@ -23,8 +28,84 @@ from .brief import REASON_TEXT, Brief, Cleaning, assemble_paragraphs, shown
 
 @dataclass(frozen=True)
 class DigestEntry:
+    """An article briefed in the run."""
+
     brief: Brief
     link: PurePosixPath  # the brief's Markdown, relative to the digest
+    new: bool  # its brief was written in this run (new, or changed); else left as it was
+
+
+@dataclass(frozen=True)
+class DigestProblem:
+    """An article of the run that has no brief: skipped (not for this tool) or failed."""
+
+    path: str
+    reason: str
+    skipped: bool
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A run's front page: every article of the run, what is new first."""
+
+    created: str
+    entries: Sequence[DigestEntry]
+    problems: Sequence[DigestProblem] = ()
+
+    @property
+    def new(self) -> list[DigestEntry]:
+        return _ordered(e for e in self.entries if e.new)
+
+    @property
+    def unchanged(self) -> list[DigestEntry]:
+        return _ordered(e for e in self.entries if not e.new)
+
+    @property
+    def skipped(self) -> list[DigestProblem]:
+        return [p for p in self.problems if p.skipped]
+
+    @property
+    def failed(self) -> list[DigestProblem]:
+        return [p for p in self.problems if not p.skipped]
+
+    @property
+    def headline(self) -> str:
+        counts = [f"{len(self.new)} new", f"{len(self.unchanged)} unchanged"]
+        counts += [f"{len(self.skipped)} skipped"] if self.skipped else []
+        counts += [f"{len(self.failed)} failed"] if self.failed else []
+        total = len(self.entries) + len(self.problems)
+        return f"Digest: {total} articles ({', '.join(counts)})"
+
+
+def _ordered(entries: Iterable[DigestEntry]) -> list[DigestEntry]:
+    """Newest article first where its page gave a date, then by title."""
+    by_title = sorted(entries, key=lambda e: e.brief.title.casefold())
+    return sorted(by_title, key=lambda e: e.brief.source.metadata.get("date", ""), reverse=True)
+
+
+def labels(brief: Brief) -> str:
+    """What a reader should know before trusting an entry: its language, and doubts."""
+    language = brief.language
+    parts = [f"{language.name} → English" if language.translated else f"{language.name}, not translated"]
+    if brief.flags:
+        parts.append(_flag_count(brief))
+    if date := brief.source.metadata.get("date"):
+        parts.append(date)
+    return " · ".join(parts)
+
+
+@functools.cache
+def renderer_identity() -> str:
+    """What makes a brief's Markdown and HTML from its JSON: this module, the brief's, and the
+    CommonMark library. Recorded in the output folder's marker: while it stays the same, a brief
+    whose JSON is unchanged has unchanged pages, and they need not be rendered to know it."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for module in (__file__, sys.modules[Brief.__module__].__file__):
+        digest.update(Path(str(module)).read_bytes())
+    digest.update(version("markdown-it-py").encode())
+    return digest.hexdigest()[:16]
 
 
 def render_json(brief: Brief) -> str:
@@ -50,41 +131,126 @@ def render_brief(brief: Brief) -> str:
 
 
 def render_translation(brief: Brief) -> str:
-    """The plain-text translation written by `summarise translate`: paragraphs as in the source."""
-    return brief.text + "\n"
+    """The plain-text translation written by `summarise translate`: the headline, then paragraphs
+    as in the source; doubtful segments marked [?n] as in the brief (the JSON's `flags`, in the
+    same order, say why)."""
+    parts = [_marked_translation(brief, escape=str)]
+    if (headline := brief.headline) is not None:
+        parts.insert(0, headline.target + (" [?1]" if headline.flags else ""))
+    return "\n\n".join(part for part in parts if part) + "\n"
 
 
-def render_digest(entries: Sequence[DigestEntry], created: str) -> str:
-    """One section per article of the run: its title, summary and a link to its brief."""
-    lines = [f"# Digest: {len(entries)} articles", "", f"_{created}_", ""]
-    for entry in entries:
-        brief = entry.brief
-        summary = brief.summary.text if brief.summary else ""
-        lines += [
-            f"## [{_text(brief.title)}]({_link(entry.link)})",
-            "",
-            _text(summary) or "_(no summary)_",
-            "",
-        ]
-        if brief.flags:
-            lines += [f"_{_flag_count(brief)}._", ""]
-        lines += [f"Source: {_code(brief.source.shown_path)}", ""]
+def render_digest(digest: Digest) -> str:
+    """The run's front page in Markdown: new briefs first, then unchanged ones, then the articles
+    skipped and failed, each with its reason."""
+    lines = [f"# {digest.headline}", "", f"_{digest.created}_", ""]
+    for heading, entries in (("New since the last run", digest.new), ("Unchanged", digest.unchanged)):
+        if not entries:
+            continue
+        lines += [f"## {heading}", ""]
+        for entry in entries:
+            brief = entry.brief
+            summary = brief.summary.text if brief.summary else ""
+            lines += [f"### [{_text(brief.title)}]({_link(entry.link)})", ""]
+            lines += [f"_{_text(labels(brief))}_", "", _text(summary) or "_(no summary)_", ""]
+            lines += [f"Source: {_code(brief.source.shown_path)}", ""]
+    for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
+        if problems:
+            lines += [f"## {heading}", ""]
+            lines += [f"- {_code(shown(p.path))}: {_text(p.reason)}" for p in problems]
+            lines.append("")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- HTML
+
+# One self-contained page: no script, no font or style from the network; readable from a phone's
+# width to a desktop's, light or dark as the reader's system is.
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>
+:root {{ color-scheme: light dark; --muted: #5f6368; --rule: #d0d4d9; --accent: #0b57d0; }}
+@media (prefers-color-scheme: dark) {{ :root {{ --muted: #a8adb3; --rule: #3c4043; --accent: #8ab4f8; }} }}
+body {{ font: 17px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
+  max-width: 46rem; padding: 1rem 1.1rem 3rem; overflow-wrap: anywhere; }}
+h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .4rem 0 .2rem; }}
+h2 {{ font-size: 1.15rem; border-bottom: 1px solid var(--rule); padding-bottom: .2rem; margin-top: 2rem; }}
+h3 {{ font-size: 1.05rem; margin: 1.3rem 0 .2rem; line-height: 1.3; }}
+a {{ color: var(--accent); }}
+.meta, .source, .when {{ color: var(--muted); font-size: .88rem; }}
+.meta {{ margin: 0 0 .3rem; }}
+p {{ margin: .3rem 0 .6rem; }}
+code {{ font-size: .85em; word-break: break-all; }}
+li {{ margin: .25rem 0; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def render_digest_html(digest: Digest) -> str:
+    """The run's front page as one HTML page, linking each brief's HTML page."""
+    parts = [f"<h1>{escape(digest.headline)}</h1>", f'<p class="when">{escape(digest.created)}</p>']
+    for heading, entries in (("New since the last run", digest.new), ("Unchanged", digest.unchanged)):
+        if not entries:
+            continue
+        parts.append(f"<h2>{heading}</h2>")
+        for entry in entries:
+            brief = entry.brief
+            link = _link(entry.link.with_suffix(".html"))
+            summary = brief.summary.text if brief.summary else "(no summary)"
+            parts += [
+                f'<article><h3><a href="{link}">{escape(shown(brief.title))}</a></h3>',
+                f'<p class="meta">{escape(labels(brief))}</p>',
+                f"<p>{escape(shown(summary))}</p>",
+                f'<p class="source">Source: <code>{escape(brief.source.shown_path)}</code></p></article>',
+            ]
+    for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
+        if problems:
+            parts.append(f"<h2>{heading}</h2><ul>")
+            parts += [f"<li><code>{escape(shown(p.path))}</code>: {escape(p.reason)}</li>" for p in problems]
+            parts.append("</ul>")
+    return _PAGE.format(title=escape(digest.headline), body="\n".join(parts))
+
+
+def render_brief_html(brief: Brief, markdown: str) -> str:
+    """A brief's HTML page: its Markdown (where article text is already text) rendered by a
+    CommonMark library with raw HTML switched off, so nothing from an article becomes markup."""
+    body = _commonmark().render(markdown)
+    return _PAGE.format(title=escape(shown(brief.title)), body=body)
+
+
+@functools.cache
+def _commonmark() -> Any:
+    """One parser for the run (building it costs more than rendering a brief)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
 
 
 def _flag_count(brief: Brief) -> str:
     return f"{len(brief.flags)} of {brief.translated_units} translated segments may be unfaithful"
 
 
-def _marked_translation(brief: Brief) -> str:
-    """The translation with each doubtful segment followed by its marker, [?1], [?2], ..."""
+def _marked_translation(brief: Brief, escape: Callable[[str], str] | None = None) -> str:
+    """The translation with each doubtful segment followed by its marker, [?1], [?2], ...
+    (numbered as `brief.flags`, the headline's first); Markdown-escaped unless told otherwise."""
+    escape = escape or _text
     flags = brief.flags
     if not flags:
-        return "\n\n".join(_text(paragraph) for paragraph in brief.translation.paragraphs)
+        return "\n\n".join(escape(paragraph) for paragraph in brief.translation.paragraphs)
     markers = {flag.segment: n for n, flag in enumerate(flags, start=1) if not flag.headline}
     segments = brief.segments
     targets = [
-        f"{_text(s.target) or '…'} [?{markers[i]}]" if i in markers else _text(s.target)
+        f"{escape(s.target) or '…'} [?{markers[i]}]" if i in markers else escape(s.target)
         for i, s in enumerate(segments)
     ]
     paragraph_count = max((s.paragraph for s in segments), default=-1) + 1
@@ -122,10 +288,11 @@ def _provenance(brief: Brief) -> list[str]:
     lines.append(f"- Language: {_text(brief.language.description)}")
     lines.append(f"- Cleaning: {_text(_cleaning(brief.cleaning))}")
     for key, value in source.metadata.items():
-        lines.append(f"- Web page {_text(key)}: {_text(value)}")
+        label = "Article date (from the web page)" if key == "date" else f"Web page {_text(key)}"
+        lines.append(f"- {label}: {_text(value)}")
     for warning in source.warnings:
         lines.append(f"- Warning: {_text(warning)}")
-    lines.append(f"- Date: {brief.created}")
+    lines.append(f"- Brief first made: {brief.created}")
     return lines
 
 

@@ -18,7 +18,7 @@ from .brief import ModelUse
 from .cache import cache_key
 from .engines import Engine, FixedLengths, choose_engine, physical_cores
 from .language import Language, LanguageIdentifier
-from .models import ModelSpec, ResolvedModel, resolve_model
+from .models import ModelSpec, ResolvedModel, resolve_models
 from .placement import EngineLoader
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, translation_settings
@@ -51,15 +51,23 @@ class ModelSession:
         )
         self.loader.check()
         self.languages = LanguageIdentifier(options.source_language)
-        self.translator_ref = resolve_model(options.translator, "--translator")
+        specs = [options.translator] + ([options.summariser] if options.summariser else [])
+        models = resolve_models(specs)
+        self.translator_ref = models[0]
         self.translation: TranslationSettings = translation_settings(
             self.translator_ref, self.engine, options.beams
         )
         self.summariser_ref: ResolvedModel | None = None
         self.summary: SummarySettings | None = None
         if options.summariser is not None:
-            self.summariser_ref = resolve_model(options.summariser, "--summariser")
+            self.summariser_ref = models[1]
             self.summary = summary_settings(self.summariser_ref, self.engine, options.beams)
+        # The settings as the JSON and the cache keys record them: made once, asked per article.
+        self._signatures: dict[str, dict[str, object]] = {
+            "translation": self.translation.signature(self.lengths)
+        }
+        if self.summary is not None:
+            self._signatures["summary"] = self.summary.signature(self.lengths)
         self.loaded: list[str] = []
         self.load_seconds: dict[str, float] = {}  # per model, when loaded
         self._translator: Translator | None = None
@@ -101,10 +109,7 @@ class ModelSession:
 
     def settings(self) -> dict[str, dict[str, object]]:
         """The generation settings of a result, as its JSON records them."""
-        recorded: dict[str, dict[str, object]] = {"translation": self.translation.signature(self.lengths)}
-        if self.summary is not None:
-            recorded["summary"] = self.summary.signature(self.lengths)
-        return recorded
+        return self._signatures
 
     def models_used(self, translator_engine: str, summariser_engine: str | None) -> dict[str, ModelUse]:
         """The models of a result, with the engine that produced each part of it: no translator
@@ -126,9 +131,9 @@ class ModelSession:
             kind="translation",
             content=content,
             source_language=self.options.source_language,
-            model=self.translator_ref.name,
+            model=self.translator_ref.identity,
             revision=self.translator_ref.revision,
-            settings=self.translation.signature(self.lengths),
+            settings=self._signatures["translation"],
         )
 
     def segment_key(self, source: str) -> str:
@@ -136,9 +141,9 @@ class ModelSession:
         return cache_key(
             kind="segment",
             source=" ".join(source.split()),
-            model=self.translator_ref.name,
+            model=self.translator_ref.identity,
             revision=self.translator_ref.revision,
-            settings=self.translation.signature(self.lengths),
+            settings=self._signatures["translation"],
         )
 
     def summary_key(self, translation_key: str) -> str | None:
@@ -148,7 +153,7 @@ class ModelSession:
         return cache_key(
             kind="summary",
             translation=translation_key,
-            model=self.summariser_ref.name,
+            model=self.summariser_ref.identity,
             revision=self.summariser_ref.revision,
-            settings=self.summary.signature(self.lengths),
+            settings=self._signatures["summary"],
         )

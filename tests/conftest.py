@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,16 @@ from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_mari
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point every user folder at tmp_path and forbid the network, for every test."""
     monkeypatch.setenv("SUMMARISE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SUMMARISE_CONFIG", str(tmp_path / "config.toml"))  # none: the user's is never read
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "error")
     monkeypatch.delenv("SUMMARISE_MANIFEST", raising=False)
     yield
+    # The CLI points the library's logger at the stderr of its run; under CliRunner that stream is
+    # closed afterwards, and a later test's run() must not log into it.
+    logging.getLogger("summarise").handlers.clear()
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,18 @@ def many_articles(folder: Path, count: int, tag: str = "") -> None:
         (folder / f"{i:02}.txt").write_text(f"Artikel {tag}{i}.\n{text}", encoding="utf-8")
 
 
+def translate_args(inputs: Path, out: Path, marian: Path) -> list[str]:
+    return ["translate", str(inputs), "-o", str(out), "--translator", str(marian), "--beams", "1"]
+
+
+def inbox_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (inbox / name).write_text(text, encoding="utf-8")
+    return inbox
+
+
 def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:
     """`summarise brief` on local models, greedy."""
     args = ["brief", str(inputs), "-o", str(out), "--translator", str(marian), "--summariser", str(bart)]

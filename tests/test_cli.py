@@ -55,7 +55,7 @@ def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
             assert " ".join(kept.pop(0).split()) == record["headline"]["source"]
         assert " ".join(s["source"] for s in segments).split() == " ".join(kept).split()
         brief = (out / f"{name}.md").read_text(encoding="utf-8")
-        for heading in ("## Summary", "## Translation", record["source"]["sha256"], "Date:"):
+        for heading in ("## Summary", "## Translation", record["source"]["sha256"], "Brief first made:"):
             assert heading in brief
         # Paragraphs survive: one per source paragraph.
         assert record["translation"].count("\n\n") == len({s["paragraph"] for s in segments}) - 1
@@ -99,7 +99,14 @@ def test_translate_reuses_nothing_it_should_not_and_writes_text(
     assert len(texts) == 5 and not (out / "digest.md").exists()
     record = json.loads(texts[0].with_suffix(".json").read_text(encoding="utf-8"))
     assert "summary" not in record and "summariser" not in record["models"]
-    assert texts[0].read_text(encoding="utf-8") == record["translation"] + "\n"
+    # The headline first, then the translation; each doubt marked [?n] as in the brief, in the
+    # order of the record's flags.
+    text = texts[0].read_text(encoding="utf-8")
+    headline, _, body = text.partition("\n\n")
+    assert record["headline"] and headline.startswith(record["headline"]["target"])
+    markers = [int(n) for n in re.findall(r" \[\?(\d+)\]", text)]
+    assert markers == list(range(1, len(record["flags"]) + 1)) and markers
+    assert re.sub(r" \[\?\d+\]", "", body) == record["translation"] + "\n"
 
 
 def test_bad_files_are_named_the_rest_are_written_and_the_exit_code_is_1(

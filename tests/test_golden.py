@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,12 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 runner = CliRunner()
 
 
-def normalised(text: str, replacements: dict[str, str]) -> str:
+def normalised(text: str, replacements: dict[str, str], html: bool = False) -> str:
+    """Run-specific paths and times as placeholders (escaped in HTML, as the page would show them)."""
+    shown = escape if html else str
     for value, placeholder in replacements.items():
-        text = text.replace(value, placeholder)
-    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "<created>", text)
+        text = text.replace(value, shown(placeholder))
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", shown("<created>"), text)
     # A local folder's fingerprint hashes large files by size and mtime, and a clone sets new mtimes.
     return re.sub(r"local-[0-9a-f]{16}", "local-<fingerprint>", text)
 
@@ -52,7 +55,7 @@ def test_outputs_match_the_recorded_ones(
     replacements = {str(inputs): "<input>", str(tiny_bart): "<tiny-bart>", str(copy_marian): "<copy-marian>"}
     assert (out / ".summarise-output").is_file()  # the marker: this folder is never read as input
     produced = {
-        p.name: normalised(p.read_text(encoding="utf-8"), replacements)
+        p.name: normalised(p.read_text(encoding="utf-8"), replacements, html=p.suffix == ".html")
         for p in out.iterdir()
         if not p.name.startswith(".")
     }

@@ -8,9 +8,10 @@ import os
 import stat
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 import pytest
 from markdown_it import MarkdownIt
@@ -19,26 +20,16 @@ from support import (
     GOOD,
     brief_args,
     environment_for_subprocess,
+    inbox_with,
     options,
     runner,
+    translate_args,
     without_permission_override,
 )
 
 from summarise.cli import app
 from summarise.engines import Ct2Engine
 from summarise.pipeline import run
-
-
-def translate_args(inputs: Path, out: Path, marian: Path) -> list[str]:
-    return ["translate", str(inputs), "-o", str(out), "--translator", str(marian), "--beams", "1"]
-
-
-def inbox_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (inbox / name).write_text(text, encoding="utf-8")
-    return inbox
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -120,7 +111,7 @@ def test_a_file_name_that_is_not_utf8_is_briefed_and_kept_losslessly(
     record = json.loads(record_path.read_bytes())
     assert bytes.fromhex(record["source"]["path_bytes"]) == raw
     assert record["source"]["path"].endswith("Gr\\xfc\\xdfe.txt")
-    assert record["title"] == "Gr\\xfc\\xdfe"
+    assert record["title"] == "Die Stadt plant neue Busse für den Nahverkehr."  # its first sentence
     digest = (out / "digest.md").read_text(encoding="utf-8")
     links = digest_links(digest)
     assert {os.path.exists(os.path.join(os.fsencode(out), link)) for link in links} == {True}
@@ -140,7 +131,7 @@ ODD_NAMES = [
 def digest_links(digest: str) -> list[bytes]:
     """The link targets of the digest's article headings, as bytes (percent-decoded)."""
     tokens = MarkdownIt("commonmark").parse(digest)
-    headings = [tokens[i + 1] for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    headings = [tokens[i + 1] for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"]
     links = []
     for heading in headings:
         opened = [c for c in heading.children or [] if c.type == "link_open"]
@@ -158,8 +149,9 @@ def test_every_odd_name_is_one_digest_entry_with_one_working_link(
     assert result.exit_code == 0, result.output
     links = digest_links((out / "digest.md").read_text(encoding="utf-8"))
     assert len(links) == len(ODD_NAMES)
-    opened = sorted((out / os.fsdecode(link)).read_text(encoding="utf-8").splitlines()[0] for link in links)
-    assert len(set(opened)) == len(ODD_NAMES)  # each link opens its own brief
+    opened = {(out / os.fsdecode(link)).with_suffix(".json") for link in links}
+    sources = {json.loads(p.read_text(encoding="utf-8"))["source"]["path"] for p in opened}
+    assert sources == {str(inbox / name) for name in ODD_NAMES}  # each link opens its own brief
 
 
 def test_names_too_long_for_an_output_are_shortened_with_a_hash_and_recorded(
@@ -285,7 +277,7 @@ def test_article_text_is_text_in_every_rendered_output(
         assert all(str(href).endswith(".md") for href in links), (name, links)  # the digest's own only
         headings = [t for t in tokens if t.type == "heading_open"]
         if name == "digest.md":
-            assert [t.tag for t in headings] == ["h1", "h2", "h2"]
+            assert [t.tag for t in headings] == ["h1", "h2", "h3", "h3"]
         else:
             tags = [t.tag for t in headings]
             assert tags[0] == "h1" and tags.count("h1") == 1, (name, tags)
@@ -295,6 +287,31 @@ def test_article_text_is_text_in_every_rendered_output(
     text = "".join(t.content for t in walk(parser.parse(hostile)) if t.type == "text")
     assert "<script>alert('x')</script> Breaking news [click here](https://evil.example) now" in text
     assert "# Not a heading" in text and '<img src=x onerror="alert(1)">' in text and "&lt;b&gt;" in text
+    # The HTML pages: the only elements are ours, and the article's markup is text in them.
+    for name in ("hostile.html", "[x](https:evil).html", "digest.html"):
+        page = PageElements()
+        page.feed((out / name).read_text(encoding="utf-8"))
+        assert not page.tags & {"script", "img", "iframe", "object", "embed", "form", "input"}, name
+        assert all(href.endswith(".html") and (out / unquote(href)).is_file() for href in page.links), name
+        if name == "hostile.html":
+            assert "<script>alert('x')</script> Breaking news [click here](https://evil.example)" in page.text
+
+
+class PageElements(HTMLParser):
+    """The elements, link targets and text of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.links: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.links += [value or "" for key, value in attrs if tag == "a" and key == "href"]
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
 
 
 def walk(tokens: list[Any]) -> Any:

@@ -4,7 +4,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from summarise.errors import InputError
+from summarise.errors import ConfigError, InputError
 from summarise.read import InputFile, discover_inputs, read_article, split_paragraphs
 
 GERMAN = "Die Straße führt über die Brücke. Größere Schäden gab es nicht.\nÄrger blieb aus."
@@ -97,12 +97,23 @@ def test_bad_arguments_are_reported_not_raised(tmp_path: Path) -> None:
     pdf.write_bytes(b"%PDF")
     good = tmp_path / "good.txt"
     good.write_text("Ein Satz.", encoding="utf-8")
-    inputs, problems = discover_inputs([tmp_path / "missing.txt", pdf, good])
+    inputs, problems = discover_inputs([pdf, good])
     assert [f.path for f in inputs] == [good]
     assert [(p.path.name, p.reason) for p in problems] == [
-        ("missing.txt", "no such file or folder"),
         ("a.pdf", "unsupported file type (expected .txt, .md, .html, .htm)"),
     ]
+
+
+def test_arguments_that_name_nothing_are_a_usage_error_naming_each(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Ein Satz.", encoding="utf-8")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    with pytest.raises(ConfigError) as raised:
+        discover_inputs([tmp_path / "missing.txt", good, tmp_path / "dangling.txt"])
+    assert str(raised.value) == (
+        f"{tmp_path / 'missing.txt'}: no such file or folder; "
+        f"{tmp_path / 'dangling.txt'}: broken symbolic link"
+    )
 
 
 def test_dotdot_in_arguments_never_leads_outside_the_output_folder(tmp_path: Path) -> None:

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
 from support import REPO
 
-from summarise.brief import Brief, Unit
-from summarise.render import DigestEntry, render_brief, render_digest, render_json
+from summarise.brief import Brief, LanguageRecord, Translation, Unit, title_of
+from summarise.render import (
+    Digest,
+    DigestEntry,
+    DigestProblem,
+    render_brief,
+    render_digest,
+    render_digest_html,
+    render_json,
+)
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "brief"
 RECORDS = sorted(GOLDEN.glob("*.json"))
@@ -28,12 +37,73 @@ def test_a_recorded_brief_reads_back_and_renders_as_recorded(record: Path) -> No
     assert render_brief(brief) == record.with_suffix(".md").read_text(encoding="utf-8")
 
 
-def test_the_digest_renders_as_recorded() -> None:
-    entries = [
-        DigestEntry(Brief.from_json(json.loads(p.read_text(encoding="utf-8"))), PurePosixPath(p.stem + ".md"))
+def recorded_entries(new: bool = True) -> list[DigestEntry]:
+    return [
+        DigestEntry(
+            Brief.from_json(json.loads(p.read_text(encoding="utf-8"))), PurePosixPath(p.stem + ".md"), new
+        )
         for p in RECORDS
     ]
-    assert render_digest(entries, "<created>") == (GOLDEN / "digest.md").read_text(encoding="utf-8")
+
+
+def test_the_digest_renders_as_recorded() -> None:
+    digest = Digest("<created>", recorded_entries())
+    assert render_digest(digest) == (GOLDEN / "digest.md").read_text(encoding="utf-8")
+    assert render_digest_html(digest) == (GOLDEN / "digest.html").read_text(encoding="utf-8")
+
+
+def test_the_digest_leads_with_what_is_new_and_names_every_article_of_the_run() -> None:
+    new, old = recorded_entries()[:3], recorded_entries(new=False)[3:]
+    problems = [
+        DigestProblem("inbox/report.pdf", "unsupported file type (expected .txt, .md, .html, .htm)", True),
+        DigestProblem("inbox/french.txt", "written in French (fr), not German: skipped", True),
+        DigestProblem("inbox/image.txt", "binary file", False),
+    ]
+    digest = Digest("<created>", [*old, *new], problems)
+    markdown = render_digest(digest)
+    total = len(RECORDS) + 3
+    headline = f"# Digest: {total} articles (3 new, {len(old)} unchanged, 2 skipped, 1 failed)\n"
+    assert markdown.startswith(headline), markdown[:100]
+    sections = re.findall(r"(?m)^## (.+)$", markdown)
+    assert sections == ["New since the last run", "Unchanged", "Skipped", "Failed"]
+    new_part = markdown.split("## Unchanged")[0]
+    assert all(f"]({e.link})" in new_part for e in new) and not any(f"]({e.link})" in new_part for e in old)
+    assert "- `inbox/image.txt`: binary file" in markdown.split("## Failed")[1]
+    skipped = markdown.split("## Skipped")[1]
+    assert "`inbox/french.txt`: written in French (fr), not German: skipped" in skipped
+    # Labels: the language and the doubts of each entry, in both pages.
+    english = next(e for e in digest.entries if not e.brief.language.translated)
+    assert "English, not translated" in markdown and "German → English" in markdown
+    flagged = next(e for e in digest.entries if e.brief.flags)
+    assert f"{len(flagged.brief.flags)} of {flagged.brief.translated_units} translated segments" in markdown
+    page = render_digest_html(digest)
+    assert page.index("New since the last run") < page.index("Unchanged") < page.index("Skipped")
+    assert english.brief.title in page and "binary file" in page
+
+
+@pytest.mark.parametrize(
+    ("headline", "paragraphs", "title"),
+    [
+        ("SEOUL (Reuters) – North Korea fired a missile", [], "North Korea fired a missile"),
+        ("(SeaPRwire) – Acme opens a plant", [], "Acme opens a plant"),
+        ("Merz (CDU): We will manage", [], "Merz (CDU): We will manage"),
+        (
+            None,
+            ["Berlin (dpa) - Dr. Schmidt met the U.S. envoy. He said more."],
+            "Dr. Schmidt met the U.S. envoy.",
+        ),
+        (None, ["Frankfurt am Main (AFP) – Prices rose! Then fell."], "Prices rose!"),
+        (None, ["word " * 60], ("word " * 24).strip() + " …"),
+        (None, [], "file-name"),
+    ],
+)
+def test_every_article_gets_a_real_title_without_an_agency_dateline(
+    headline: str | None, paragraphs: list[str], title: str
+) -> None:
+    language = LanguageRecord("de", "German", "de", 1.0, "detector", "German", True)
+    unit = Unit("x", headline, None, (), False) if headline else None
+    translation = Translation("ct2", language, unit, len(paragraphs), (), tuple(paragraphs))
+    assert title_of(translation, "file-name") == title
 
 
 def test_a_doubtful_headline_is_marked_in_the_title_and_explained_first() -> None:
