@@ -245,9 +245,9 @@ def run(
         [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests]
     )
     same_renderer = _prepare_output_folder(options.out_dir, inputs)
-    run = _Run(inputs, stems, options, store, session, progress or _NoProgress(), should_stop)
-    run.same_renderer = same_renderer
-    run.outputs = outputs
+    run = _Run(
+        inputs, stems, outputs, same_renderer, options, store, session, progress or _NoProgress(), should_stop
+    )
     report = run.go(problems)
     report.seconds = time.perf_counter() - started
     return report
@@ -284,6 +284,8 @@ class _Run:
         self,
         inputs: list[InputFile],
         stems: dict[PurePosixPath, PurePosixPath],
+        outputs: dict[InputFile, list[Path]],
+        same_renderer: bool,
         options: RunOptions,
         store: Store,
         session: ModelSession,
@@ -301,8 +303,8 @@ class _Run:
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
         self.stems = {f: stems[f.relative] for f in inputs}
         self.digest: list[DigestEntry] = []
-        self.same_renderer = False  # the output folder's pages were rendered as this run renders
-        self.outputs: dict[InputFile, list[Path]] = {}  # each article's output files, JSON first
+        self.outputs = outputs  # each article's output files, the JSON record first
+        self.same_renderer = same_renderer  # the output folder's pages were rendered as this run renders
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
 
