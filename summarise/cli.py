@@ -447,10 +447,14 @@ def _run(
         raise typer.Exit(stop.exit_code())
     if not flags.quiet:
         cached = sum(1 for a in report.articles if a.cached)
-        kind = "briefs" if summariser is not None else "translations"
+        kind = "brief" if summariser is not None else "translation"
+        kind += "" if len(report.articles) == 1 else "s"
         line = f"{len(report.articles)} {kind} written to {out} ({cached} from cache)"
-        if report.failures:
-            line += f", {len(report.failures)} failed"
+        skipped = sum(1 for failure in report.failures if failure.skipped)
+        if failed := len(report.failures) - skipped:
+            line += f", {failed} failed"
+        if skipped:
+            line += f", {skipped} skipped"
         _say(line)
     raise typer.Exit(report.exit_code)
 
@@ -656,7 +660,11 @@ class _TqdmProgress:
 
     def __enter__(self) -> _TqdmProgress:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
+        # Warnings during the run are printed above the bars, not into them.
+        self.redirect = logging_redirect_tqdm(loggers=[log])
+        self.redirect.__enter__()
         self.articles = tqdm(total=0, desc="articles", unit="article", dynamic_ncols=True, leave=False)
         self.current = tqdm(total=0, desc="starting", dynamic_ncols=True, leave=False, position=1)
         # A batch of a slow model can take many seconds: redraw every second so that the clocks
@@ -676,6 +684,7 @@ class _TqdmProgress:
         self.ticker.join()
         self.current.close()
         self.articles.close()
+        self.redirect.__exit__(None, None, None)
 
     def start(self, total: int) -> None:
         self.articles.reset(total=total)

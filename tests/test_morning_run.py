@@ -231,6 +231,10 @@ def test_json_prints_the_run_report_on_stdout(tmp_path: Path, copy_marian: Path,
     first = runner.invoke(app, [*args, str(inbox / "report.pdf")])
     assert first.exit_code == 1
     report = json.loads(first.stdout)  # stdout holds the JSON alone; messages go to stderr
+    assert (
+        first.stderr.strip().splitlines()[-1]
+        == f"1 brief written to {out} (0 from cache), 1 failed, 1 skipped"
+    )
     assert report["exit_code"] == 1
     assert report["counts"] == {
         "written": 1,
