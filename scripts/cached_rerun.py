@@ -38,7 +38,9 @@ def make_articles(folder: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         body = " ".join(rng.sample(sentences, rng.choice((3, 4))))
-        (folder / f"{i:05}.txt").write_text(f"Meldung Nummer {i} aus der Redaktion\n\n{body}\n", encoding="utf-8")
+        (folder / f"{i:05}.txt").write_text(
+            f"Meldung Nummer {i} aus der Redaktion\n\n{body}\n", encoding="utf-8"
+        )
 
 
 def run(command: list[str]) -> None:
@@ -48,7 +50,9 @@ def run(command: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--work", type=Path, help="folder for articles, models, cache (kept and reused)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one cached run")
