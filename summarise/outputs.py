@@ -68,19 +68,25 @@ def output_files(out_dir: Path, stem: PurePosixPath, with_summary: bool) -> list
     return [out_dir / with_suffix_added(stem, suffix) for suffix in suffixes]
 
 
-def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
+class Resolver:
+    """Real paths of many files in few folders: each folder resolved once (thousands of articles
+    and outputs share a handful), a file itself only where it is a link."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        if os.path.islink(path):  # a link in place of the file: where it leads
+            return os.path.realpath(path)
+        parent = os.fspath(path.parent)
+        if parent not in self.folders:
+            self.folders[parent] = os.path.realpath(parent)
+        return os.path.join(self.folders[parent], path.name)
+
+
+def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path], resolved: Resolver) -> None:
     """Raise before any work when an output is, or resolves to (through links), an input file."""
-    articles = {os.path.realpath(path): path for path in inputs}
-    folders: dict[str, str] = {}  # each output folder resolved once: thousands of outputs share a few
-
-    def resolved(output: Path) -> str:
-        if os.path.islink(output):  # a link in place of an output: where it leads
-            return os.path.realpath(output)
-        parent = os.fspath(output.parent)
-        if parent not in folders:
-            folders[parent] = os.path.realpath(parent)
-        return os.path.join(folders[parent], output.name)
-
+    articles = {resolved(path): path for path in inputs}
     for output in outputs:
         if (article := articles.get(resolved(output))) is not None:
             raise ConfigError(

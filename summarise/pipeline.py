@@ -46,6 +46,7 @@ from .language import ENGLISH, GERMAN, Language
 from .memory import TranslationMemory
 from .models import ModelSpec
 from .outputs import (
+    Resolver,
     output_files,
     output_stems,
     previous_record,
@@ -241,10 +242,11 @@ def run(
     with_summary = options.summariser is not None
     outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
     digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME]
+    resolved = Resolver()
     refuse_overwriting(
-        [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests]
+        [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
     )
-    same_renderer = _prepare_output_folder(options.out_dir, inputs)
+    same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
     run = _Run(
         inputs, stems, outputs, same_renderer, options, store, session, progress or _NoProgress(), should_stop
     )
@@ -619,7 +621,7 @@ class _Run:
         }
 
 
-def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> bool:
+def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> bool:
     """Create the output folder, and mark it as one (its files are never read as articles) unless
     the run's own articles live in it. The marker records the renderer: True when the last run that
     wrote here rendered as this one does (see `_Run._write`)."""
@@ -630,7 +632,7 @@ def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile]) -> bool:
     if not folder.is_dir():
         raise ConfigError(f"{folder}: the output path exists and is not a folder")
     inside = os.path.realpath(folder) + os.sep
-    if any(os.path.realpath(f.path).startswith(inside) for f in inputs):
+    if any(resolved(f.path).startswith(inside) for f in inputs):
         return False
     marker = folder / OUTPUT_MARKER
     text = (

@@ -52,19 +52,19 @@ class Digest:
     entries: Sequence[DigestEntry]
     problems: Sequence[DigestProblem] = ()
 
-    @property
+    @functools.cached_property
     def new(self) -> list[DigestEntry]:
         return _ordered(e for e in self.entries if e.new)
 
-    @property
+    @functools.cached_property
     def unchanged(self) -> list[DigestEntry]:
         return _ordered(e for e in self.entries if not e.new)
 
-    @property
+    @functools.cached_property
     def skipped(self) -> list[DigestProblem]:
         return [p for p in self.problems if p.skipped]
 
-    @property
+    @functools.cached_property
     def failed(self) -> list[DigestProblem]:
         return [p for p in self.problems if not p.skipped]
 
