@@ -21,13 +21,15 @@ from .translate import TranslatedSegment
 SEGMENTS_PER_PASS = 5_000
 
 
-class SegmentProgress(Protocol):
+class PhaseProgress(Protocol):
+    """The phase a run is in, with its steps (here: segments translated)."""
+
     def phase(self, description: str, total: int | None = None, unit: str = "") -> None: ...
     def step(self, count: int = 1) -> None: ...
 
 
 class TranslationMemory:
-    def __init__(self, store: Store, session: ModelSession, progress: SegmentProgress | None = None) -> None:
+    def __init__(self, store: Store, session: ModelSession, progress: PhaseProgress | None = None) -> None:
         self.store = store
         self.session = session
         self.progress = progress

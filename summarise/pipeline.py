@@ -43,7 +43,7 @@ from .errors import (
     SummariseError,
 )
 from .language import ENGLISH, GERMAN, Language
-from .memory import TranslationMemory
+from .memory import PhaseProgress, TranslationMemory
 from .models import ModelSpec
 from .outputs import (
     Resolver,
@@ -85,15 +85,13 @@ DIGEST_NAME = "digest.md"
 DIGEST_HTML_NAME = "digest.html"
 
 
-class Progress(Protocol):
-    """What a run reports as it goes: articles finished out of all, and the phase it is in (loading
-    a model, translating N segments, summarising M articles) with the steps of that phase, so that
-    something moves while a wave is translated."""
+class Progress(PhaseProgress, Protocol):
+    """What a run reports as it goes: articles finished out of all, and (PhaseProgress) the phase
+    it is in (loading a model, translating N segments, summarising M articles) with the steps of
+    that phase, so that something moves while a wave is translated."""
 
     def start(self, total: int) -> None: ...
     def advance(self, articles: int = 1) -> None: ...
-    def phase(self, description: str, total: int | None = None, unit: str = "") -> None: ...
-    def step(self, count: int = 1) -> None: ...
 
 
 class _NoProgress:
