@@ -1,6 +1,7 @@
 """How long a fully cached re-run of a big morning folder takes: `summarise brief` over N small
 articles (default 5,000) when every one is already in the cache, timed through the real CLI in a
-fresh interpreter (median of 3), after one run that fills the cache.
+fresh interpreter (median of 3), after one run that fills the cache; then the same without the
+output folder's ledger (the way a run goes when the ledger cannot vouch for an article).
 
 A cached run loads no model, so small local models (random weights, the real classes) fill the
 cache; the articles are made of the seeds' sentences, three or four each, behind a distinct
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from summarise.ledger import LEDGER_NAME
 from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +51,11 @@ def run(command: list[str]) -> None:
         sys.exit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr[-2000:]}")
 
 
+def outputs(folder: Path) -> dict[Path, int]:
+    """Each brief file's modification time (the digest, written every run, aside)."""
+    return {p: p.stat().st_mtime_ns for p in folder.iterdir() if not p.name.startswith((".", "digest"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,6 +82,7 @@ def main() -> None:
     started = time.perf_counter()
     run(command)  # random weights: every article warns of doubtful segments, so stderr is kept out
     print(f"first run (fills the cache): {time.perf_counter() - started:.1f} s", flush=True)
+    briefs = outputs(work / "out")
     times = []
     for _ in range(3):
         started = time.perf_counter()
@@ -82,6 +90,19 @@ def main() -> None:
         times.append(time.perf_counter() - started)
     runs = ", ".join(f"{t:.2f}" for t in times)
     print(f"cached re-run of {args.articles} articles: median {statistics.median(times):.2f} s ({runs})")
+    after = outputs(work / "out")
+    rewritten = sum(1 for path, state in after.items() if briefs.get(path) != state)
+    print(f"brief files: {len(after)}, rewritten by the re-runs: {rewritten}")
+    # The same re-run the ordinary way (every article read, cleaned, looked up in the cache and
+    # its brief compared), as a run without the output folder's ledger goes.
+    times = []
+    for _ in range(3):
+        (work / "out" / LEDGER_NAME).unlink()
+        started = time.perf_counter()
+        run(command)
+        times.append(time.perf_counter() - started)
+    runs = ", ".join(f"{t:.2f}" for t in times)
+    print(f"the same without the ledger: median {statistics.median(times):.2f} s ({runs})")
     if args.profile:
         subprocess.run(
             [sys.executable, "-m", "cProfile", "-s", "cumtime", *command[1:]], check=True, stdout=sys.stdout

@@ -402,6 +402,51 @@ class Brief:
         )
 
 
+@dataclass(frozen=True)
+class BriefCard:
+    """A brief at a glance: what the digest and the run report show of it. Small enough to be
+    kept for every article of an output folder (see ledger.py), so an unchanged brief is listed
+    without reading its JSON."""
+
+    title: str
+    language: LanguageRecord
+    summary: str | None  # None for a translation
+    flagged: int  # doubts that remained (len(flags))
+    translated_units: int
+    date: str  # the article's own date, from its web page's metadata; "" when unknown
+    source_path: str  # as shown to people
+
+    @classmethod
+    def of(cls, brief: Brief) -> BriefCard:
+        return cls(
+            title=brief.title,
+            language=brief.language,
+            summary=brief.summary.text if brief.summary else None,
+            flagged=len(brief.flags),
+            translated_units=brief.translated_units,
+            date=brief.source.metadata.get("date", ""),
+            source_path=brief.source.shown_path,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "language": self.language.to_json(),
+            "summary": self.summary,
+            "flagged": self.flagged,
+            "translated_units": self.translated_units,
+            "date": self.date,
+            "source_path": self.source_path,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BriefCard:
+        return cls(
+            **{key: data[key] for key in cls.__dataclass_fields__}
+            | {"language": LanguageRecord.from_json(data["language"])}
+        )
+
+
 # An agency's or a press service's dateline before the text: "SEOUL (Reuters) –", "Berlin (dpa) -",
 # "(SeaPRwire) –". A place of up to three words, the source in brackets, then a dash.
 _PLACE_WORD = r"(?:[A-ZÄÖÜ][\w.'’/-]*|am|an|im|der|upon|on|de|del|la|le)"
@@ -443,6 +488,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def shown(text: str) -> str:
     """Text for a terminal or a viewer: undecodable bytes (surrogates from the file system) and
     control characters (a newline in a file name) written as \\xNN."""
+    if text.isprintable():  # neither surrogates nor control characters: the common case, quickly
+        return text
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 

@@ -10,6 +10,7 @@ Boilerplate is found three ways, and every removed line is kept with its reason:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import tomllib
@@ -77,24 +78,49 @@ def boilerplate_rules() -> tuple[Rule, ...]:
 
 
 class RepeatedLines:
-    """Short lines seen in several different articles of one run: boilerplate by evidence."""
+    """Short lines seen in several different articles of one run: boilerplate by evidence.
+
+    Lines are counted by key (`line_keys`): the output folder's ledger keeps each article's keys,
+    so the evidence of a re-run is counted without reading the articles that did not change."""
 
     def __init__(self, min_articles: int = REPEATED_MIN_ARTICLES) -> None:
         self.min_articles = min_articles
         self._articles: dict[str, set[str]] = defaultdict(set)
 
-    def add(self, article_id: str, paragraphs: Iterable[str]) -> None:
-        """Count an article's lines; the same content under two names counts once (same id)."""
-        for paragraph in paragraphs:
-            line = _normalise(paragraph)
-            if line and len(line) <= REPEATED_MAX_CHARS:
-                self._articles[line.casefold()].add(article_id)
+    def add(self, article_id: str, keys: Iterable[str]) -> None:
+        """Count an article's lines (their keys); the same content under two names counts once
+        (same id)."""
+        for key in keys:
+            self._articles[key].add(article_id)
 
     def articles_with(self, line: str) -> int:
-        return len(self._articles.get(line.casefold(), ()))
+        return len(self._articles.get(_line_key(line), ()))
 
     def is_repeated(self, line: str) -> bool:
         return self.articles_with(line) >= self.min_articles  # longer lines were never counted
+
+    def verdicts(self, keys: Iterable[str]) -> tuple[int, ...]:
+        """What this evidence says of an article's lines: for each, the number of articles that
+        have it where that makes it boilerplate, else 0. While these stay the same, cleaning the
+        article gives the same text (the count is part of a removed line's reason)."""
+        counts = (len(self._articles.get(key, ())) for key in keys)
+        return tuple(count if count >= self.min_articles else 0 for count in counts)
+
+
+def line_keys(paragraphs: Iterable[str]) -> list[str]:
+    """The keys of an article's lines that evidence across a run counts: the short ones."""
+    keys = []
+    for paragraph in paragraphs:
+        line = _normalise(paragraph)
+        if line and len(line) <= REPEATED_MAX_CHARS:
+            keys.append(_line_key(line))
+    return keys
+
+
+def _line_key(line: str) -> str:
+    """A normalised line's key: 64 bits of a hash of its case-folded text."""
+    data = line.casefold().encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def clean_paragraphs(

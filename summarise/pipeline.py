@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .brief import Brief, Cleaning, Source, SummaryRecord, Translation, shown, title_of
-from .cache import SUMMARY, TRANSLATION, Store
-from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs
+from .brief import Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
+from .cache import SUMMARY, TRANSLATION, Store, cache_key
+from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs, line_keys
 from .engines import FixedLengths
 from .errors import (
     CacheError,
@@ -43,6 +43,7 @@ from .errors import (
     SummariseError,
 )
 from .language import ENGLISH, GERMAN, Language
+from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import PhaseProgress, TranslationMemory
 from .models import ModelSpec
 from .outputs import (
@@ -138,10 +139,15 @@ class ArticleFailure:
 @dataclass(frozen=True)
 class ArticleOutcome:
     source: InputFile
-    outputs: list[Path]
+    outputs: list[Path]  # its JSON record last
     cached: bool
-    brief: Brief
+    card: BriefCard  # the brief at a glance
     rewritten: bool = True  # False: the files on disk already said exactly this, and were left alone
+
+    @property
+    def brief(self) -> Brief:
+        """The whole brief, from its JSON record on disk."""
+        return Brief.from_json(json.loads(self.outputs[-1].read_bytes()))
 
 
 @dataclass(frozen=True)
@@ -179,12 +185,12 @@ class RunReport:
             {
                 "path": shown(str(a.source.path)),
                 "outputs": [shown(str(p)) for p in a.outputs],
-                "title": a.brief.title,
-                "language": a.brief.language.code,
-                "translated": a.brief.language.translated,
+                "title": a.card.title,
+                "language": a.card.language.code,
+                "translated": a.card.language.translated,
                 "from_cache": a.cached,
                 "new": a.rewritten,
-                "flagged_segments": len(a.brief.flags),
+                "flagged_segments": a.card.flagged,
             }
             for a in self.articles
         ]
@@ -245,9 +251,8 @@ def run(
         [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
     )
     same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
-    run = _Run(
-        inputs, stems, outputs, same_renderer, options, store, session, progress or _NoProgress(), should_stop
-    )
+    ledger = Ledger.load(options.out_dir, _ledger_context(options, session))
+    run = _Run(inputs, stems, outputs, same_renderer, ledger, options, store, session, progress, should_stop)
     report = run.go(problems)
     report.seconds = time.perf_counter() - started
     return report
@@ -267,6 +272,7 @@ class _Work:
     translation: Translation | None = None
     summary: SummaryRecord | None = None
     cached: bool = False
+    listed: LedgerEntry | None = None  # unchanged since the last run: listed from the ledger, as it was
     failure: str | None = None
     skipped: bool = False  # the failure is a skip: written in a language this tool does not translate
 
@@ -286,12 +292,14 @@ class _Run:
         stems: dict[PurePosixPath, PurePosixPath],
         outputs: dict[InputFile, list[Path]],
         same_renderer: bool,
+        ledger: Ledger,
         options: RunOptions,
         store: Store,
         session: ModelSession,
-        progress: Progress,
+        progress: Progress | None,
         should_stop: Callable[[], bool] | None,
     ) -> None:
+        progress = progress or _NoProgress()
         self.inputs = inputs
         self.options = options
         self.store = store
@@ -307,13 +315,14 @@ class _Run:
         self.same_renderer = same_renderer  # the output folder's pages were rendered as this run renders
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
+        self.ledger = ledger
 
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
         report.failures.extend(ArticleFailure(p.path, p.reason, p.skipped) for p in problems)
         # Boilerplate by evidence: short lines found in several articles of this run.
         if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
-            self.repeated, self.read_ahead = _evidence(self.inputs, self.options.max_bytes)
+            self.repeated, self.read_ahead = _evidence(self.inputs, self.options.max_bytes, self.ledger)
         self.progress.start(len(self.inputs))
         try:
             self._articles()
@@ -339,6 +348,8 @@ class _Run:
             except CacheError as error:
                 log.warning("%s", error)
             self.store.close()
+            finished = {a.source.path for a in report.articles} | {f.path for f in report.failures}
+            self.ledger.save(unfinished=[s for s in self.inputs if s.path not in finished])
         if self.options.summariser is not None and self.digest and not report.aborted:
             unbriefed = [DigestProblem(str(f.path), f.reason, f.skipped) for f in report.failures]
             digest = Digest(self.created, self.digest, unbriefed)
@@ -358,6 +369,10 @@ class _Run:
             if self.should_stop():
                 raise StopRequested("stopped between articles")
             work = _Work(source)
+            work.listed = self._unchanged_since_last_run(source)
+            if work.listed is not None:
+                self._conclude(work)
+                continue
             with self._contained(work):
                 self._read_and_look_up(work)
             if work.failure or work.cached:
@@ -396,29 +411,55 @@ class _Run:
     def _conclude(self, work: _Work) -> None:
         """The one place where an article's outcome is decided: written, or failed (and why)."""
         written: ArticleOutcome | None = None
-        if work.failure is None:
+        if work.listed is not None:
+            json_path, *pages = self.outputs[work.source]
+            written = ArticleOutcome(work.source, [*pages, json_path], True, work.listed.card, False)
+            for warning in work.listed.warnings:
+                log.warning("%s: %s", work.source.path, warning)
+            self.ledger.keep(work.source, work.listed)
+        elif work.failure is None:
             with self._contained(work):
                 brief = self._brief(work)
                 outputs, rewritten = self._write(brief, work.source)
-                written = ArticleOutcome(work.source, outputs, work.cached, brief, rewritten)
+                written = ArticleOutcome(work.source, outputs, work.cached, BriefCard.of(brief), rewritten)
+                self._record(work, brief, outputs)
+                flags = brief.flags
+                if flags and not work.cached:
+                    retried = " even after a retry" if brief.coverage.retried else ""
+                    log.warning(
+                        "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
+                        work.source.path,
+                        len(flags),
+                        brief.translated_units,
+                        retried,
+                    )
         if written is None:
             failure = ArticleFailure(work.source.path, work.failure or "not done", work.skipped)
             self.report.failures.append(failure)
         else:
             self.report.articles.append(written)
             link = with_suffix_added(self.stems[work.source], ".md")
-            self.digest.append(DigestEntry(brief, link, new=written.rewritten))
-            flags = brief.flags
-            if flags and not work.cached:
-                retried = " even after a retry" if brief.coverage.retried else ""
-                log.warning(
-                    "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
-                    work.source.path,
-                    len(flags),
-                    brief.translated_units,
-                    retried,
-                )
+            self.digest.append(DigestEntry(written.card, link, new=written.rewritten))
         self.progress.advance()
+
+    # ------------------------------------------------------------------------- the ledger
+
+    def _unchanged_since_last_run(self, source: InputFile) -> LedgerEntry | None:
+        """The ledger's entry for an article whose outputs need nothing: the file, what the run's
+        evidence says of its lines, and its outputs are all as the last run left them."""
+        entry = self.ledger.article(source)
+        if entry is None or self._verdicts(entry.lines) != entry.verdicts:
+            return None
+        return entry if self.ledger.outputs_unchanged(entry, self.outputs[source]) else None
+
+    def _verdicts(self, lines: Sequence[str]) -> tuple[int, ...]:
+        return self.repeated.verdicts(lines) if self.repeated is not None else (0,) * len(lines)
+
+    def _record(self, work: _Work, brief: Brief, outputs: list[Path]) -> None:
+        assert work.article is not None
+        lines = line_keys(work.article.paragraphs)
+        card = BriefCard.of(brief)
+        self.ledger.record(work.article, lines, self._verdicts(lines), outputs, card, brief.source.warnings)
 
     # ------------------------------------------------------------------------- the stages
 
@@ -647,6 +688,20 @@ def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: 
     return same_renderer
 
 
+def _ledger_context(options: RunOptions, session: ModelSession) -> str:
+    """Everything besides an article and the run's evidence that decides what its outputs say."""
+    models = [session.translator_ref, session.summariser_ref]
+    return cache_key(
+        kind="ledger",
+        code=code_identity(),
+        models=[[m.name, m.revision, m.source, m.identity] for m in models if m is not None],
+        settings=session.settings(),
+        source_language=options.source_language,
+        keep_boilerplate=options.keep_boilerplate,
+        max_bytes=options.max_bytes,
+    )
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.stat().st_size > 0
@@ -659,18 +714,24 @@ def _content_digest(cleaned: CleanText) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def _evidence(inputs: Sequence[InputFile], max_bytes: int) -> tuple[RepeatedLines, dict[InputFile, Article]]:
-    """Lines of every article of the run, counted across articles; and the articles read, kept up
-    to READ_AHEAD_CHARACTERS in all, so that a folder of small articles is read once, not twice."""
+def _evidence(
+    inputs: Sequence[InputFile], max_bytes: int, ledger: Ledger
+) -> tuple[RepeatedLines, dict[InputFile, Article]]:
+    """Lines of every article of the run, counted across articles (those unchanged since the last
+    run from the ledger, unread); and the articles read, kept up to READ_AHEAD_CHARACTERS in all,
+    so that a folder of small articles is read once, not twice."""
     repeated = RepeatedLines()
     kept: dict[InputFile, Article] = {}
     characters = 0
     for source in inputs:
+        if (entry := ledger.article(source)) is not None:
+            repeated.add(entry.sha256, entry.lines)
+            continue
         try:
             article = read_article(source, max_bytes)
         except Exception:  # reported when its turn comes
             continue
-        repeated.add(article.sha256, article.paragraphs)
+        repeated.add(article.sha256, line_keys(article.paragraphs))
         characters += sum(len(p) for p in article.paragraphs)
         if characters <= READ_AHEAD_CHARACTERS:
             kept[source] = article

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError, InputError
 
@@ -40,6 +40,29 @@ class InputFile:
     relative: PurePosixPath
 
 
+class FileState(NamedTuple):
+    """What a file's status says of its content: when any of these differs, it may have changed
+    (the size, the times to the nanosecond, which file it is)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> FileState:
+        return cls(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
+
+    @classmethod
+    def at(cls, path: Path) -> FileState | None:
+        """The state of the file at `path` now (following links, as reading does); None if none."""
+        try:
+            return cls.of(os.stat(path))
+        except (OSError, ValueError):
+            return None
+
+
 @dataclass
 class Article:
     """An article's text as read from disk, split into paragraphs."""
@@ -51,6 +74,7 @@ class Article:
     warnings: list[str] = field(default_factory=list)
     # From a web page's metadata (HTML input): title, author, date, site name, when present.
     metadata: dict[str, str] = field(default_factory=dict)
+    state: FileState | None = None  # the file's state when it was opened, before it was read
 
 
 def discover_inputs(
@@ -225,7 +249,7 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
     Only a regular file is read, and only up to `max_bytes`: a FIFO never blocks the run, and a
     link to /dev/zero or a runaway log never fills the memory.
     """
-    data = read_bytes(source.path, max_bytes)
+    data, state = read_bytes(source.path, max_bytes)
     metadata: dict[str, str] = {}
     if source.path.suffix.lower() in HTML_SUFFIXES:
         text, encoding, warnings, metadata = read_web_page(data, source.path)
@@ -244,11 +268,13 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
         encoding=encoding,
         warnings=warnings,
         metadata=metadata,
+        state=state,
     )
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most `max_bytes` (else InputError)."""
+def read_bytes(path: Path, max_bytes: int) -> tuple[bytes, FileState]:
+    """The bytes of a regular file of at most `max_bytes` (else InputError), and the file's state
+    when it was opened: a change while it is read shows in its state afterwards."""
     try:
         # O_NONBLOCK: should the path have become a FIFO since it was found, open() must not wait.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -271,7 +297,7 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
             raise InputError(path, f"cannot read: {error.strerror or error}") from None
     if len(data) > max_bytes:
         raise InputError(path, _too_big(len(data), max_bytes))
-    return data
+    return data, FileState.of(status)
 
 
 def _too_big(size: int, limit: int) -> str:

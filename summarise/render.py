@@ -23,14 +23,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from .brief import REASON_TEXT, Brief, Cleaning, assemble_paragraphs, shown
+from .brief import REASON_TEXT, Brief, BriefCard, Cleaning, assemble_paragraphs, shown
 
 
 @dataclass(frozen=True)
 class DigestEntry:
     """An article briefed in the run."""
 
-    brief: Brief
+    card: BriefCard
     link: PurePosixPath  # the brief's Markdown, relative to the digest
     new: bool  # its brief was written in this run (new, or changed); else left as it was
 
@@ -79,18 +79,18 @@ class Digest:
 
 def _ordered(entries: Iterable[DigestEntry]) -> list[DigestEntry]:
     """Newest article first where its page gave a date, then by title."""
-    by_title = sorted(entries, key=lambda e: e.brief.title.casefold())
-    return sorted(by_title, key=lambda e: e.brief.source.metadata.get("date", ""), reverse=True)
+    by_title = sorted(entries, key=lambda e: e.card.title.casefold())
+    return sorted(by_title, key=lambda e: e.card.date, reverse=True)
 
 
-def labels(brief: Brief) -> str:
+def labels(card: BriefCard) -> str:
     """What a reader should know before trusting an entry: its language, and doubts."""
-    language = brief.language
+    language = card.language
     parts = [f"{language.name} → English" if language.translated else f"{language.name}, not translated"]
-    if brief.flags:
-        parts.append(_flag_count(brief))
-    if date := brief.source.metadata.get("date"):
-        parts.append(date)
+    if card.flagged:
+        parts.append(_flag_count(card.flagged, card.translated_units))
+    if card.date:
+        parts.append(card.date)
     return " · ".join(parts)
 
 
@@ -120,7 +120,8 @@ def render_brief(brief: Brief) -> str:
     summary = brief.summary.text if brief.summary else ""
     lines = [f"# {title}", "", "## Summary", "", _text(summary) or "_(no summary)_", ""]
     if flags:
-        lines += [f"_{_flag_count(brief)}: marked [?n] below; see “Check these”._", ""]
+        count = _flag_count(len(flags), brief.translated_units)
+        lines += [f"_{count}: marked [?n] below; see “Check these”._", ""]
     language = brief.language
     heading = "Translation" if language.translated else f"Text ({_text(language.name)}, not translated)"
     lines += [f"## {heading}", "", _marked_translation(brief), ""]
@@ -149,11 +150,10 @@ def render_digest(digest: Digest) -> str:
             continue
         lines += [f"## {heading}", ""]
         for entry in entries:
-            brief = entry.brief
-            summary = brief.summary.text if brief.summary else ""
-            lines += [f"### [{_text(brief.title)}]({_link(entry.link)})", ""]
-            lines += [f"_{_text(labels(brief))}_", "", _text(summary) or "_(no summary)_", ""]
-            lines += [f"Source: {_code(brief.source.shown_path)}", ""]
+            card = entry.card
+            lines += [f"### [{_text(card.title)}]({_link(entry.link)})", ""]
+            lines += [f"_{_text(labels(card))}_", "", _text(card.summary or "") or "_(no summary)_", ""]
+            lines += [f"Source: {_code(card.source_path)}", ""]
     for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
         if problems:
             lines += [f"## {heading}", ""]
@@ -204,14 +204,14 @@ def render_digest_html(digest: Digest) -> str:
             continue
         parts.append(f"<h2>{heading}</h2>")
         for entry in entries:
-            brief = entry.brief
+            card = entry.card
             link = _link(entry.link.with_suffix(".html"))
-            summary = brief.summary.text if brief.summary else "(no summary)"
+            summary = card.summary or "(no summary)"
             parts += [
-                f'<article><h3><a href="{link}">{escape(shown(brief.title))}</a></h3>',
-                f'<p class="meta">{escape(labels(brief))}</p>',
+                f'<article><h3><a href="{link}">{escape(shown(card.title))}</a></h3>',
+                f'<p class="meta">{escape(labels(card))}</p>',
                 f"<p>{escape(shown(summary))}</p>",
-                f'<p class="source">Source: <code>{escape(brief.source.shown_path)}</code></p></article>',
+                f'<p class="source">Source: <code>{escape(card.source_path)}</code></p></article>',
             ]
     for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
         if problems:
@@ -236,8 +236,8 @@ def _commonmark() -> Any:
     return MarkdownIt("commonmark", {"html": False})
 
 
-def _flag_count(brief: Brief) -> str:
-    return f"{len(brief.flags)} of {brief.translated_units} translated segments may be unfaithful"
+def _flag_count(flagged: int, translated_units: int) -> str:
+    return f"{flagged} of {translated_units} translated segments may be unfaithful"
 
 
 def _marked_translation(brief: Brief, escape: Callable[[str], str] | None = None) -> str:
@@ -324,7 +324,9 @@ _LINE_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
 def _text(text: str) -> str:
     """Article text as Markdown that renders as exactly this text, on one line."""
     text = shown(" ".join(text.split()))  # no newline can start a block, no indent a code block
-    text = _UNDERSCORE.sub(r"\\_", _MARKUP.sub(r"\\\1", text))
+    text = _MARKUP.sub(r"\\\1", text)
+    if "_" in text:
+        text = _UNDERSCORE.sub(r"\\_", text)
     return _LINE_START.sub(
         lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
     )

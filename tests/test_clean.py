@@ -11,7 +11,7 @@ import pytest
 from cleaning_cases import MORE_JUNK, MORE_TEXT, SEEDS
 from support import REPO, brief_args, options, runner
 
-from summarise.clean import RepeatedLines, clean_paragraphs, is_headline
+from summarise.clean import RepeatedLines, clean_paragraphs, is_headline, line_keys
 from summarise.cli import app
 from summarise.pipeline import run
 
@@ -74,14 +74,14 @@ def test_a_line_found_in_several_articles_of_a_run_is_boilerplate() -> None:
     articles = {f"sha{i}": [f"Artikel {i} beginnt hier.", footer] for i in range(4)}
     repeated = RepeatedLines()
     for article_id, paragraphs in articles.items():
-        repeated.add(article_id, paragraphs)
+        repeated.add(article_id, line_keys(paragraphs))
     cleaned = clean_paragraphs(articles["sha0"], repeated=repeated)
     assert cleaned.paragraphs == ["Artikel 0 beginnt hier."]
     assert cleaned.removed[0].reason == "repeated in 4 articles of this run"
     # In two articles only, or the same content under several names: not evidence.
     twice = RepeatedLines()
     for article_id in ("a", "b", "b", "b"):
-        twice.add(article_id, articles["sha1"])
+        twice.add(article_id, line_keys(articles["sha1"]))
     assert clean_paragraphs(articles["sha1"], repeated=twice).paragraphs == articles["sha1"]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 from support import REPO
 
-from summarise.brief import Brief, LanguageRecord, Translation, Unit, title_of
+from summarise.brief import Brief, BriefCard, LanguageRecord, Translation, Unit, title_of
 from summarise.render import (
     Digest,
     DigestEntry,
@@ -40,7 +40,9 @@ def test_a_recorded_brief_reads_back_and_renders_as_recorded(record: Path) -> No
 def recorded_entries(new: bool = True) -> list[DigestEntry]:
     return [
         DigestEntry(
-            Brief.from_json(json.loads(p.read_text(encoding="utf-8"))), PurePosixPath(p.stem + ".md"), new
+            BriefCard.of(Brief.from_json(json.loads(p.read_text(encoding="utf-8")))),
+            PurePosixPath(p.stem + ".md"),
+            new,
         )
         for p in RECORDS
     ]
@@ -72,13 +74,13 @@ def test_the_digest_leads_with_what_is_new_and_names_every_article_of_the_run() 
     skipped = markdown.split("## Skipped")[1]
     assert "`inbox/french.txt`: written in French (fr), not German: skipped" in skipped
     # Labels: the language and the doubts of each entry, in both pages.
-    english = next(e for e in digest.entries if not e.brief.language.translated)
+    english = next(e for e in digest.entries if not e.card.language.translated)
     assert "English, not translated" in markdown and "German → English" in markdown
-    flagged = next(e for e in digest.entries if e.brief.flags)
-    assert f"{len(flagged.brief.flags)} of {flagged.brief.translated_units} translated segments" in markdown
+    flagged = next(e for e in digest.entries if e.card.flagged)
+    assert f"{flagged.card.flagged} of {flagged.card.translated_units} translated segments" in markdown
     page = render_digest_html(digest)
     assert page.index("New since the last run") < page.index("Unchanged") < page.index("Skipped")
-    assert english.brief.title in page and "binary file" in page
+    assert english.card.title in page and "binary file" in page
 
 
 @pytest.mark.parametrize(
