@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from .brief import BriefCard
-from .errors import OutputError
+from .errors import InputError, OutputError
 from .outputs import write_atomic
-from .read import Article, FileState, InputFile
+from .read import Article, FileState, InputFile, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ LEDGER_FORMAT = 1
 # A file changed this recently may change again within one tick of a coarse file system clock
 # without its state showing it; its entry is kept without its state, so it is read next time.
 RECENT_SECONDS = 2.0
+LEDGER_MAX_BYTES = 2**30  # about 1.5 million articles
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,15 @@ class Ledger:
     def load(cls, folder: Path, context: str) -> Ledger:
         path = folder / LEDGER_NAME
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_bytes(path, LEDGER_MAX_BYTES)[0])  # a regular file, not too big
             if data["format"] != LEDGER_FORMAT or data["context"] != context:
                 return cls(folder, context)
             entries = {key: LedgerEntry.from_json(entry) for key, entry in data["articles"].items()}
-        except FileNotFoundError:
+        except InputError as error:
+            if os.path.lexists(path):
+                log.info("%s: ignored (%s); it is written anew", path, error.reason)
             return cls(folder, context)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             log.info("%s: ignored (%s: %s); it is written anew", path, type(error).__name__, error)
             return cls(folder, context)
         return cls(folder, context, entries)

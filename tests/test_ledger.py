@@ -178,6 +178,11 @@ def test_another_option_a_path_typed_otherwise_or_a_broken_ledger_takes_the_ordi
     reads.clear()
     assert run([Path("inbox")], kept).exit_code == 0
     assert reads == []
+    # Planted in the output folder: a link to an endless device is not read, and is replaced.
+    (out / LEDGER_NAME).unlink()
+    (out / LEDGER_NAME).symlink_to("/dev/zero")
+    assert run([Path("inbox")], kept).exit_code == 0
+    assert not (out / LEDGER_NAME).is_symlink() and (out / LEDGER_NAME).stat().st_size > 0
 
 
 def test_a_run_stopped_part_way_keeps_the_ledger_of_the_articles_it_did_not_reach(
