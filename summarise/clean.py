@@ -54,6 +54,7 @@ class Rule:
     max_chars: int = sys.maxsize
     starts_list: bool = False
     not_a_sentence: bool = False  # only lines that do not end like a sentence
+    list_reason: str = "link list after “{heading}”"  # for the lines of the list it starts
 
     def matches(self, line: str) -> bool:
         if len(line) > self.max_chars or (self.not_a_sentence and _FULL_STOP.search(line)):
@@ -72,6 +73,7 @@ def boilerplate_rules() -> tuple[Rule, ...]:
             max_chars=rule.get("max_chars", sys.maxsize),
             starts_list=rule.get("starts_list", False),
             not_a_sentence=rule.get("not_a_sentence", False),
+            list_reason=rule.get("list_reason", Rule.list_reason),
         )
         for rule in data["rule"]
     )
@@ -159,17 +161,19 @@ def _drop_boilerplate(
     removed: list[RemovedLine],
 ) -> list[tuple[int, str]]:
     kept: list[tuple[int, str]] = []
-    list_heading: str | None = None
+    heading: tuple[str, Rule] | None = None  # the line that opened a list, and its rule
     for index, text in lines:
-        if list_heading is not None and _list_item(text):
-            removed.append(RemovedLine(index, text, f"link list after “{list_heading}”"))
-            continue
-        list_heading = None
         rule = next((r for r in rules if r.matches(text)), None)
-        if rule is not None:
+        if rule is None and heading is not None and _list_item(text):
+            opener, opened_by = heading
+            removed.append(RemovedLine(index, text, opened_by.list_reason.format(heading=opener)))
+            continue
+        if rule is not None:  # its own reason; a list it is part of goes on after it
             removed.append(RemovedLine(index, text, rule.reason))
-            list_heading = text if rule.starts_list else None
-        elif repeated is not None and repeated.is_repeated(text):
+            heading = (text, rule) if rule.starts_list else heading
+            continue
+        heading = None
+        if repeated is not None and repeated.is_repeated(text):
             count = repeated.articles_with(text)
             removed.append(RemovedLine(index, text, f"repeated in {count} articles of this run"))
         else:

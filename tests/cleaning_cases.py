@@ -72,6 +72,14 @@ MORE_JUNK = [
     "Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten.",
     "Kaffeeliebhaber. Bacon-Evangelist. Twitter-Fan. Introvertiert.",
     "Tags: Politik, Ausland, Russland",
+    "Artikel anhören (04:12 min)",
+    "Diesen Beitrag teilen",
+    "Auf WhatsApp teilen",
+    "Link kopieren",
+    "Schriftgröße ändern",
+    "Zum Inhalt springen",
+    "Weiterlesen mit Z+",
+    "Sie sind bereits Abonnent? Hier einloggen",
 ]
 
 MORE_TEXT = [
@@ -84,4 +92,7 @@ MORE_TEXT = [
     "Folgen sollen nach Angaben des Ministeriums im Herbst weitere Gespräche.",
     "Die Redaktion von Le Monde lehnte eine Stellungnahme ab.",
     "Unlimited access to the archive is one of the perks, the publisher said.",
+    "Viele Nutzer wollen den Artikel teilen, sagte die Sprecherin des Verlags.",
+    "Merken sollte man sich vor allem die neuen Öffnungszeiten der Ämter.",
+    "Feedback aus der Bevölkerung hatte die Stadt ausdrücklich erbeten.",
 ]

@@ -198,3 +198,21 @@ def test_a_web_page_without_an_article_is_named_and_skipped(tmp_path: Path, copy
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert f"error: {inbox / 'empty.html'}: no article text found in this web page" in result.stderr
+
+
+def test_an_ad_box_goes_with_its_marker_and_a_rule_inside_a_list_keeps_its_reason() -> None:
+    lead = "Die Regierung hat am Montag ein neues Gesetz beschlossen."
+    box = ["Anzeige", "Das Buch zum Thema", "Verlag: Piper", "Für 22,00 € kaufen"]
+    cleaned = clean_paragraphs([lead, *box, "Danach ging die Debatte im Bundestag weiter."])
+    assert cleaned.paragraphs == [lead, "Danach ging die Debatte im Bundestag weiter."]
+    assert [r.reason for r in cleaned.removed] == ["advertisement marker"] + 3 * [
+        "advertisement (after “Anzeige”)"
+    ]
+    # Inside a list of links, a widget keeps its own reason, and the list goes on after it.
+    listed = clean_paragraphs([lead, "Lesen Sie auch", "Bahn streikt", "Teilen", "Preise steigen", lead])
+    assert [r.reason for r in listed.removed] == [
+        "related links",
+        "link list after “Lesen Sie auch”",
+        "page widget",
+        "link list after “Lesen Sie auch”",
+    ]
