@@ -108,6 +108,11 @@ class DeviceChoice(StrEnum):
     cuda = "cuda"
 
 
+class ClusterChoice(StrEnum):
+    none = "none"
+    ray = "ray"
+
+
 CacheDir = Annotated[
     Path | None,
     typer.Option(
@@ -135,6 +140,8 @@ class RunFlags:
     device: DeviceChoice | None
     threads: int | None
     beams: int | None
+    cluster: ClusterChoice
+    cluster_actors: int | None
     max_size: float
     cache_dir: Path | None
     json_report: bool
@@ -254,6 +261,32 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
                 "--beams",
                 min=1,
                 help="Beam size for both models (1 = greedy). (default: each model's own, 4)",
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "cluster",
+        Annotated[
+            ClusterChoice,
+            typer.Option(
+                "--cluster",
+                help="ray: run the models on a Ray cluster's actors (RAY_ADDRESS, or a local Ray instance "
+                'when unset); needs pip install "summarise[ray]".',
+            ),
+        ],
+        ClusterChoice.none,
+    ),
+    (
+        "cluster_actors",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--cluster-actors",
+                min=1,
+                help="With --cluster ray: at most this many actors per model. (default: as the cluster's "
+                "CPUs (--threads each) or GPUs allow)",
                 show_default=False,
             ),
         ],
@@ -417,6 +450,8 @@ def _run(
             beams=settings["beams"].value,
             max_bytes=int(flags.max_size * 2**20),
             cache_dir=settings["cache_dir"].value,
+            cluster=flags.cluster.value,
+            cluster_actors=flags.cluster_actors,
         )
         with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
             report = run(paths, options, progress, stop.is_set)

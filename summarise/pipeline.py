@@ -80,6 +80,7 @@ log = logging.getLogger(__name__)
 # Characters of German read before a wave is translated: enough to fill batches well, small
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
+CLUSTER_WAVE_CHARACTERS = 20_000_000
 # Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
 READ_AHEAD_CHARACTERS = 20_000_000
 DIGEST_NAME = "digest.md"
@@ -122,6 +123,8 @@ class RunOptions:
     source_language: str = "auto"  # "de" or "en": skip language detection
     keep_boilerplate: bool = False  # the clean stage then only normalises white space
     max_bytes: int = DEFAULT_MAX_BYTES  # larger article files are refused
+    cluster: str = "none"  # "ray": the models run on a Ray cluster (cluster.py)
+    cluster_actors: int | None = None  # at most this many actors per model
     lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
 
     def session(self) -> SessionOptions:
@@ -316,6 +319,8 @@ class _Run:
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
         self.ledger = ledger
+        # On a cluster each wave is one pass of the actor pool, which loads the models: larger.
+        self.wave_characters = WAVE_CHARACTERS if session.cluster is None else CLUSTER_WAVE_CHARACTERS
 
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
@@ -381,7 +386,7 @@ class _Run:
             wave.append(work)
             assert work.cleaned is not None
             characters += sum(len(p) for p in work.cleaned.paragraphs)
-            if characters >= WAVE_CHARACTERS:
+            if characters >= self.wave_characters:
                 self._wave(wave)
                 wave, characters = [], 0
                 self.progress.phase("reading articles")

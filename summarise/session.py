@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .brief import ModelUse
 from .cache import cache_key
@@ -23,7 +24,12 @@ from .placement import EngineLoader
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, translation_settings
 
+if TYPE_CHECKING:
+    from .cluster import Cluster, ClusterSummariser, ClusterTranslator
+
 log = logging.getLogger(__name__)
+
+CLUSTER_SUMMARY_GROUP = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class SessionOptions:
     beams: int | None = None
     source_language: str = "auto"
     lengths: FixedLengths | None = None  # benchmarks only
+    cluster: str = "none"  # "ray": the models run on a Ray cluster's actors (cluster.py)
+    cluster_actors: int | None = None  # at most this many actors per model
 
 
 class ModelSession:
@@ -70,8 +78,15 @@ class ModelSession:
             self._signatures["summary"] = self.summary.signature(self.lengths)
         self.loaded: list[str] = []
         self.load_seconds: dict[str, float] = {}  # per model, when loaded
-        self._translator: Translator | None = None
-        self._summariser: Summariser | None = None
+        self._translator: Translator | ClusterTranslator | None = None
+        self._summariser: Summariser | ClusterSummariser | None = None
+        # On a cluster, each actor runs with this many threads (Ray's workers default to one).
+        self.cluster: Cluster | None = None
+        if options.cluster == "ray":
+            from .cluster import connect
+
+            self.cluster = connect(options.cluster_actors)
+            self.cluster_threads = options.threads or 1
 
     def _load(self, model: ResolvedModel, role: str) -> Engine:
         log.info("loading %s %s (%s)", role, model.name, self.engine)
@@ -89,21 +104,61 @@ class ModelSession:
             self.load_seconds["language detector"] = time.perf_counter() - started
         return self.languages.identify(paragraphs)
 
-    def translator(self) -> Translator:
+    def translator(self) -> Translator | ClusterTranslator:
         if self._translator is None:
-            engine = self._load(self.translator_ref, "translator")
-            self._translator = Translator(engine, self.translation, lengths=self.lengths)
+            if self.cluster is not None:
+                self._translator = self._on_cluster(self.translator_ref, "translator", self.translation)
+            else:
+                engine = self._load(self.translator_ref, "translator")
+                self._translator = Translator(engine, self.translation, lengths=self.lengths)
         return self._translator
 
-    def summariser(self) -> Summariser:
+    def summariser(self) -> Summariser | ClusterSummariser:
         if self._summariser is None:
             assert self.summariser_ref is not None and self.summary is not None, "a translate-only run"
-            engine = self._load(self.summariser_ref, "summariser")
-            self._summariser = Summariser(engine, self.summary, self.lengths)
+            if self.cluster is not None:
+                self._summariser = self._on_cluster(self.summariser_ref, "summariser", self.summary)
+            else:
+                engine = self._load(self.summariser_ref, "summariser")
+                self._summariser = Summariser(engine, self.summary, self.lengths)
         return self._summariser
 
+    def _on_cluster(
+        self, model: ResolvedModel, role: str, settings: TranslationSettings | SummarySettings
+    ) -> Any:
+        """A model run by the cluster's actors; here, only its tokenizer is loaded."""
+        from .cluster import ClusterSummariser, ClusterTranslator, ModelJob
+        from .placement import plan
+
+        assert self.cluster is not None
+        spec = self.options.translator if role == "translator" else self.options.summariser
+        assert spec is not None
+        threads = self.cluster_threads
+        job = ModelJob(
+            spec,
+            role,
+            self.options.engine,
+            self.options.device,
+            threads,
+            str(self.loader.converted_root),
+            settings,
+            self.lengths,
+        )
+        placement = plan(self.engine, "cuda" if self.cluster.gpus else "cpu", threads)
+        placement = replace(placement, workers=self.cluster.actors(threads))
+        log.info("%s runs on the cluster: %s", role, self.cluster.describe(threads))
+        started = time.perf_counter()
+        kind = ClusterTranslator if role == "translator" else ClusterSummariser
+        on_cluster = kind(self.cluster, job, model, placement)
+        self.loaded.append(role)
+        self.load_seconds[role] = time.perf_counter() - started
+        return on_cluster
+
     def summary_group(self) -> int:
-        """Articles summarised together: one batch for every worker."""
+        """Articles summarised together: one batch for every worker (on a cluster, the whole wave:
+        each pass of the actor pool loads the model)."""
+        if self.cluster is not None:
+            return CLUSTER_SUMMARY_GROUP
         placement = self.summariser().engine.placement
         return max(1, placement.workers * placement.summary_batch)
 
