@@ -318,20 +318,28 @@ class ClusterTranslator(_OnCluster):
 class ClusterSummariser(_OnCluster):
     """The pipeline's summariser, run by actors: same interface as summarise.Summariser."""
 
-    def summarise_many(self, articles: Sequence[Sequence[str]]) -> list[Summary | SummariseError]:
+    def summarise_many(
+        self,
+        articles: Sequence[Sequence[str]],
+        on_summarised: Callable[[dict[int, Summary | SummariseError]], None] | None = None,
+    ) -> list[Summary | SummariseError]:
+        """As summarise.Summariser's; `on_summarised` hears of each batch as it comes back."""
         results: list[Summary | SummariseError] = [SummariseError("not summarised")] * len(articles)
         rows = [{"index": i, "units": json.dumps(list(units))} for i, units in enumerate(articles)]
         if not rows:
             return results
         for batch in self._results(rows, SummariseActor, ARTICLES_PER_CALL):
+            got: dict[int, Summary | SummariseError] = {}
             for i, text, chunks, rounds, error in zip(
                 batch["index"], batch["text"], batch["chunks"], batch["rounds"], batch["error"], strict=True
             ):
-                outcome = (
-                    SummariseError(str(error)) if error else Summary(str(text), int(chunks), int(rounds))
-                )
-                results[int(i)] = outcome
+                summary = Summary(str(text), int(chunks), int(rounds))
+                got[int(i)] = SummariseError(str(error)) if error else summary
             self.engine.description = str(batch["engine"][0])
+            for i, outcome in got.items():
+                results[i] = outcome
+            if on_summarised is not None:
+                on_summarised(got)
         return results
 
 

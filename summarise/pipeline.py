@@ -73,6 +73,7 @@ from .render import (
 )
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession, SessionOptions
+from .summarise import Summary
 from .translate import assemble_translation, passed_through
 
 log = logging.getLogger(__name__)
@@ -582,17 +583,23 @@ class _Run:
         with self._contained(*works):
             self._loading("summariser")
             summariser = self.session.summariser()
-            texts = [[s.target for s in w.translation.segments] for w in works if w.translation is not None]
-            outcomes = summariser.summarise_many(texts)
-            for work, outcome in zip(works, outcomes, strict=True):
-                if isinstance(outcome, SummariseError):
-                    work.failure = str(outcome)
-                    continue
-                work.summary = SummaryRecord(
-                    outcome.text, outcome.chunks, outcome.rounds, summariser.engine.description
-                )
-                assert work.summary_key is not None
-                self.store.put(SUMMARY, work.summary_key, work.summary.to_json())
+            translated = [w for w in works if w.translation is not None]
+            texts = [[s.target for s in w.translation.segments] for w in translated if w.translation]
+
+            def keep(done: dict[int, Summary | SummariseError]) -> None:
+                # Stored as they come: on a cluster, a stopped driver keeps the summaries made.
+                for index, outcome in done.items():
+                    work = translated[index]
+                    if isinstance(outcome, SummariseError):
+                        work.failure = str(outcome)
+                        continue
+                    work.summary = SummaryRecord(
+                        outcome.text, outcome.chunks, outcome.rounds, summariser.engine.description
+                    )
+                    assert work.summary_key is not None
+                    self.store.put(SUMMARY, work.summary_key, work.summary.to_json())
+
+            summariser.summarise_many(texts, keep)
 
     # ------------------------------------------------------------------------- the brief
 

@@ -7,7 +7,7 @@ each chunk is summarised, and the joined summaries are summarised again until th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -80,11 +80,16 @@ class Summariser:
             raise outcome
         return outcome
 
-    def summarise_many(self, articles: Sequence[Sequence[str]]) -> list[Summary | SummariseError]:
+    def summarise_many(
+        self,
+        articles: Sequence[Sequence[str]],
+        on_summarised: Callable[[dict[int, Summary | SummariseError]], None] | None = None,
+    ) -> list[Summary | SummariseError]:
         """Summarise several articles together: each round's chunks of every article go to the
         engine in shared batches (a GPU wants many at once; on a CPU, two workers keep busy).
 
-        One result per article, in order: its summary, or the error that belongs to it alone.
+        One result per article, in order: its summary, or the error that belongs to it alone;
+        also given to `on_summarised` (by article index) as they are final: here, all at the end.
         """
         window = self.settings.window
         results: list[Summary | SummariseError | None] = [None] * len(articles)
@@ -115,7 +120,10 @@ class Summariser:
                     active[index] = outputs
         for index in active:
             results[index] = SummariseError(f"summary did not converge in {_MAX_ROUNDS} rounds")
-        return [r if r is not None else SummariseError("not summarised") for r in results]
+        final = [r if r is not None else SummariseError("not summarised") for r in results]
+        if on_summarised is not None:
+            on_summarised(dict(enumerate(final)))
+        return final
 
     def _chunk(self, units: Sequence[str], window: int) -> list[str]:
         """Pack consecutive units into chunks of at most `window` tokens; split oversize units.
