@@ -514,19 +514,26 @@ def models_list() -> None:
 @models_app.command("pull")
 def models_pull(
     pin: Annotated[
-        bool, typer.Option("--pin", help="Write the resolved commits into the manifest as pinned revisions.")
+        bool,
+        typer.Option(
+            "--pin",
+            help="Pin the resolved commits: in your config file, or in the manifest $SUMMARISE_MANIFEST "
+            "names (the manifest shipped with summarise is never written).",
+        ),
     ] = False,
 ) -> None:
     """Download the configured models into the Hugging Face cache (needs network)."""
-    from .models import pin_revision, resolve_model
+    from . import config, models
 
     _configure_logging(True)
     try:
         for role, spec in _manifest().items():
-            resolved = resolve_model(spec, f"--{role}", refresh=True)
+            resolved = models.resolve_model(spec, f"--{role}", refresh=True)
             typer.echo(f"{role}: {spec.name} at {resolved.revision} in {resolved.path}")
-            if pin:
-                typer.echo(f"  pinned in {pin_revision(role, resolved.revision)}")
+            if pin and os.environ.get("SUMMARISE_MANIFEST"):  # a manifest of the user's own
+                typer.echo(f"  pinned in {models.pin_revision(role, resolved.revision)}")
+            elif pin:
+                typer.echo(f"  pinned in {config.pin_revision(role, resolved.revision)}")
     except SummariseError as error:
         _fail(str(error))
 

@@ -23,6 +23,7 @@ before any work: a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,32 @@ def load_config(path: Path | None = None) -> Config:
     for key, value in data.items():
         values[key] = _checked(path, key, value)
     return Config(path, True, values)
+
+
+def pin_revision(role: str, commit: str, path: Path | None = None) -> Path:
+    """Pin a model's revision in the user's config file (`<role>_revision`), keeping the rest of
+    the file as it is. The model manifest shipped with summarise is never written: in a wheel it
+    lives in site-packages, read-only for many and replaced on every upgrade."""
+    path = path or config_path()
+    load_config(path)  # a file with a mistake is named, not rewritten
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error.strerror or error}") from None
+    line = f'{role}_revision = "{commit}"'
+    key = re.compile(rf"(?m)^{role}_revision\s*=.*$")
+    if key.search(text):
+        text = key.sub(line, text, count=1)
+    else:
+        text += ("" if not text or text.endswith("\n") else "\n") + line + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot write the config file: {error.strerror or error}") from None
+    return path
 
 
 def _checked(path: Path, key: str, value: Any) -> Any:

@@ -100,3 +100,31 @@ def test_fixture_tokenizers_round_trip_german(tiny_marian: Path, tiny_bart: Path
 def test_model_limits_come_from_the_config(tiny_marian: Path, tiny_bart: Path) -> None:
     assert model_max_positions(resolve_model(ModelSpec("t", str(tiny_marian)), "--t")) == 512
     assert model_max_positions(resolve_model(ModelSpec("s", str(tiny_bart)), "--s")) == 1024
+
+
+def test_pinning_goes_to_the_users_config_file_never_to_the_shipped_manifest(tmp_path: Path) -> None:
+    from support import runner
+
+    from summarise import config
+    from summarise.cli import app
+
+    shipped = manifest_path().read_bytes()
+    path = tmp_path / "config.toml"  # where the autouse fixture points SUMMARISE_CONFIG
+    path.write_text('# my settings\nbeams = 2\ntranslator_revision = "main"\n', encoding="utf-8")
+    assert config.pin_revision("translator", COMMIT) == path
+    assert config.pin_revision("summariser", COMMIT) == path
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# my settings\nbeams = 2\n")  # the rest of the file as it was
+    assert config.load_config(path).values == {
+        "beams": 2,
+        "translator_revision": COMMIT,
+        "summariser_revision": COMMIT,
+    }
+    assert manifest_path().read_bytes() == shipped
+    shown = runner.invoke(app, ["config"]).stdout
+    assert f"translator_revision = {COMMIT}  [config file" in shown
+    # A config file with a mistake is named, not rewritten.
+    path.write_text("beams = 'four'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="beams"):
+        config.pin_revision("translator", COMMIT)
+    assert path.read_text(encoding="utf-8") == "beams = 'four'\n"
