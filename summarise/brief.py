@@ -287,6 +287,11 @@ class Flag:
         }
 
 
+# The contract a brief's JSON follows (summarise/brief.schema.json): a new version whenever a field
+# is removed or changes its meaning (CHANGELOG.md says when and how).
+BRIEF_SCHEMA = "summarise/brief/1"
+
+
 @dataclass(frozen=True)
 class Brief:
     """One article's English brief: where it came from, how it was made, and what it says."""
@@ -345,6 +350,7 @@ class Brief:
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
+            "schema": BRIEF_SCHEMA,
             "source": self.source.to_json(),
             "models": {role: model.to_json() for role, model in self.models.items()},
             "settings": {role: dict(values) for role, values in self.settings.items()},

@@ -84,6 +84,8 @@ WAVE_CHARACTERS = 100_000
 CLUSTER_WAVE_CHARACTERS = 20_000_000
 # Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
 READ_AHEAD_CHARACTERS = 20_000_000
+# The contract of `--json` (summarise/report.schema.json), versioned like the brief's.
+REPORT_SCHEMA = "summarise/report/1"
 DIGEST_NAME = "digest.md"
 DIGEST_HTML_NAME = "digest.html"
 
@@ -201,6 +203,7 @@ class RunReport:
         skipped = [f for f in self.failures if f.skipped]
         failed = [f for f in self.failures if not f.skipped]
         return {
+            "schema": REPORT_SCHEMA,
             "exit_code": self.exit_code,
             "counts": {
                 "written": len(self.articles),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from support import COPY_MARIAN, SEEDS, seed_lines
+from support import COPY_MARIAN, SEEDS, check_against_schema, seed_lines
 
 from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
 
@@ -27,6 +29,29 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     # The CLI points the library's logger at the stderr of its run; under CliRunner that stream is
     # closed afterwards, and a later test's run() must not log into it.
     logging.getLogger("summarise").handlers.clear()
+
+
+@pytest.fixture(autouse=True)
+def every_json_follows_its_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every brief record and run report any test makes is checked against the published schema
+    (summarise/*.schema.json) as it is made: an invalid one fails the test that made it."""
+    import summarise.pipeline
+
+    rendered = summarise.pipeline.render_json  # type: ignore[attr-defined]
+    reported = summarise.pipeline.RunReport.to_json
+
+    def render_json(brief: Any) -> str:
+        text = rendered(brief)
+        check_against_schema("brief", json.loads(text))
+        return text
+
+    def to_json(report: Any) -> dict[str, Any]:
+        record = reported(report)
+        check_against_schema("report", record)
+        return record
+
+    monkeypatch.setattr(summarise.pipeline, "render_json", render_json)
+    monkeypatch.setattr(summarise.pipeline.RunReport, "to_json", to_json)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,11 @@ never from a sibling test file.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -107,3 +109,17 @@ def options(out: Path, marian: Path, bart: Path | None) -> RunOptions:
         device="cpu",
         beams=1,
     )
+
+
+SCHEMA_CHECKS: dict[str, int] = {"brief": 0, "report": 0}  # records checked so far, per kind
+
+
+def check_against_schema(kind: str, record: Any) -> None:
+    """Raise (jsonschema.ValidationError) unless `record` follows summarise/<kind>.schema.json."""
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("summarise").joinpath(f"{kind}.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(record)
+    SCHEMA_CHECKS[kind] += 1
