@@ -158,6 +158,7 @@ def _kind(path: Path) -> str:
 
 def _file_type(mode: int) -> str:
     for test, name in (
+        (stat.S_ISDIR, "a folder"),
         (stat.S_ISFIFO, "a named pipe"),
         (stat.S_ISCHR, "a character device"),
         (stat.S_ISBLK, "a block device"),
@@ -285,10 +286,11 @@ def read_bytes(path: Path, max_bytes: int) -> tuple[bytes, FileState]:
             reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
             raise InputError(path, reason) from None
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):  # a folder opens too, and os.fdopen would refuse it
+        os.close(fd)
+        raise InputError(path, f"not a regular file ({_file_type(status.st_mode)}): not read")
     with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise InputError(path, f"not a regular file ({_file_type(status.st_mode)}): not read")
         if status.st_size > max_bytes:
             raise InputError(path, _too_big(status.st_size, max_bytes))
         try:

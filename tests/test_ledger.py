@@ -183,6 +183,12 @@ def test_another_option_a_path_typed_otherwise_or_a_broken_ledger_takes_the_ordi
     (out / LEDGER_NAME).symlink_to("/dev/zero")
     assert run([Path("inbox")], kept).exit_code == 0
     assert not (out / LEDGER_NAME).is_symlink() and (out / LEDGER_NAME).stat().st_size > 0
+    # A folder in its place: not read, not replaced (nothing of the user's is removed), no shortcut.
+    (out / LEDGER_NAME).unlink()
+    (out / LEDGER_NAME).mkdir()
+    reads.clear()
+    assert run([Path("inbox")], kept).exit_code == 0
+    assert len(reads) == 4 and (out / LEDGER_NAME).is_dir()
 
 
 def test_a_run_stopped_part_way_keeps_the_ledger_of_the_articles_it_did_not_reach(
