@@ -59,9 +59,12 @@ class TranslationMemory:
                 self.progress.step(len(batch.keys() - done))
             done.update(batch)
 
-        for start in range(0, len(todo), SEGMENTS_PER_PASS):
+        # On a cluster the wave goes in one pass: the actors tokenize their own calls, and each
+        # pass of the actor pool loads the model again.
+        per_pass = max(1, len(todo)) if self.session.cluster is not None else SEGMENTS_PER_PASS
+        for start in range(0, len(todo), per_pass):
             translator = self.session.translator()
-            known.update(translator.translate(todo[start : start + SEGMENTS_PER_PASS], keep, should_stop))
+            known.update(translator.translate(todo[start : start + per_pass], keep, should_stop))
         return known
 
 

@@ -57,7 +57,8 @@ class ModelSession:
         self.loader = EngineLoader(
             options.engine, options.device, options.threads or physical_cores(), converted_models
         )
-        self.loader.check()
+        if options.cluster != "ray":  # on a cluster the GPUs are the nodes', not this machine's
+            self.loader.check()
         self.languages = LanguageIdentifier(options.source_language)
         specs = [options.translator] + ([options.summariser] if options.summariser else [])
         models = resolve_models(specs)
