@@ -22,7 +22,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -341,11 +341,6 @@ class ClusterSummariser(_OnCluster):
             if on_summarised is not None:
                 on_summarised(got)
         return results
-
-
-def on_cluster_placement(placement: Placement, cluster: Cluster, threads: int) -> Placement:
-    """The run's placement as the pipeline sees it: as many workers as actors."""
-    return replace(placement, workers=cluster.actors(threads), threads=threads)
 
 
 def _why(error: BaseException, job: ModelJob) -> str:
