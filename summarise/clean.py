@@ -5,7 +5,8 @@ Boilerplate is found three ways, and every removed line is kept with its reason:
 - by list shape: after a "Lesen Sie auch" / "More Stories" heading, the short lines that follow;
   and at the very end of an article, a run of three or more short lines without sentence
   punctuation (headlines of other articles);
-- by evidence across the run: a short line found in several different articles of one run.
+- by evidence across the run: a short line found in several different articles of one run, unless
+  it ends like a sentence (shared wire copy is a duplicate, not junk).
 """
 
 from __future__ import annotations
@@ -173,7 +174,10 @@ def _drop_boilerplate(
             heading = (text, rule) if rule.starts_list else heading
             continue
         heading = None
-        if repeated is not None and repeated.is_repeated(text):
+        # Evidence removes only what looks like boilerplate by its form: a line shared by several
+        # articles that ends like a sentence is shared text (agency copy, a developing story),
+        # translated once by the translation memory and kept in every brief.
+        if repeated is not None and repeated.is_repeated(text) and not _FULL_STOP.search(text):
             count = repeated.articles_with(text)
             removed.append(RemovedLine(index, text, f"repeated in {count} articles of this run"))
         else:

@@ -216,3 +216,25 @@ def test_an_ad_box_goes_with_its_marker_and_a_rule_inside_a_list_keeps_its_reaso
         "page widget",
         "link list after “Lesen Sie auch”",
     ]
+
+
+def test_wire_copy_shared_by_several_articles_of_a_run_is_kept_in_each(
+    tmp_path: Path, copy_marian: Path
+) -> None:
+    shared = [
+        "Die Bahn streikt ab Montag bundesweit.",
+        "Betroffen sind Fern- und Regionalzüge.",
+        "Die Gewerkschaft fordert mehr Lohn.",
+    ]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i, headline in enumerate(["Streik bei der Bahn", "Bahnstreik ab Montag", "Züge stehen still"]):
+        (inbox / f"{i}.txt").write_text("\n\n".join([headline, *shared]), encoding="utf-8")
+    report = run([inbox], options(tmp_path / "out", copy_marian, None))
+    assert report.exit_code == 0
+    for i in range(3):
+        record = json.loads((tmp_path / "out" / f"{i}.json").read_text(encoding="utf-8"))
+        assert [s["source"] for s in record["segments"]] == shared
+        assert record["cleaning"]["removed"] == []
+    # Translated once: the shared sentences come from the translation memory for the later articles.
+    assert report.segments_translated == 3 + 3  # three headlines, three shared sentences
