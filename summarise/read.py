@@ -372,25 +372,111 @@ def split_paragraphs(text: str) -> list[str]:
     """Split text into paragraphs.
 
     News text arrives two ways: one paragraph per line, or paragraphs hard-wrapped at a fixed
-    width with blank lines between them. Only in the second case are lines joined.
+    width. Lines are joined only where the evidence says the text is wrapped (`_wrap_width`), and
+    then only a line that reaches that width and does not end a sentence: a short line, a
+    headline, the end of a paragraph stays a line of its own. Time and memory are linear in the
+    number of lines.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _is_hard_wrapped(text):
-        blocks = re.split(r"\n\s*\n", text)
-        paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in blocks]
-    else:
-        paragraphs = text.split("\n")
-    return [p.strip() for p in paragraphs if p.strip()]
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    width = _wrap_width(lines)
+    if width is None:
+        return [line for line in lines if line]
+    paragraphs: list[str] = []
+    current: list[str] = []  # the lines of the paragraph being joined
+    size = 0
+    for index, line in enumerate(lines):
+        if not line:
+            _close(current, paragraphs)
+            current, size = [], 0
+            continue
+        current.append(line)
+        size += len(line)
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        headline = index == _first_line(lines) and _headline_shaped(line, following)
+        if headline or not _wrapped_here(line, following, width) or size > MAX_JOINED_CHARS:
+            _close(current, paragraphs)
+            current, size = [], 0
+    _close(current, paragraphs)
+    return paragraphs
 
 
-def _is_hard_wrapped(text: str) -> bool:
-    lines = [line.rstrip() for line in text.split("\n")]
-    # Only lines followed by another line of the same block can have been wrapped.
-    inner = [a for a, b in pairwise(lines) if a.strip() and b.strip()]
-    if len(inner) < 3:
-        return False
-    longest = max(len(line) for line in lines)
-    if longest > 100:
-        return False
-    near_width = sum(1 for line in inner if len(line) >= 0.6 * longest)
-    return near_width >= 0.8 * len(inner)
+# A joined paragraph closes at the next line break after this many characters, whatever the
+# evidence: a wrapped text without any blank line must not become one paragraph of megabytes.
+MAX_JOINED_CHARS = 4000
+# Evidence of hard wrapping: enough lines inside blocks, most of them broken where the width forced
+# it (the next word would not have fitted), and most of those breaking a sentence.
+_MIN_INNER_LINES = 3
+_MIN_FORCED_SHARE = 0.6
+_MIN_MID_SENTENCE_SHARE = 0.5
+_MAX_WRAP_WIDTH = 100
+_LINE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The width the text is hard-wrapped at, or None when the evidence says it is not wrapped."""
+    inner = [(a, b) for a, b in pairwise(lines) if a and b]  # only these can have been wrapped
+    if len(inner) < _MIN_INNER_LINES:
+        return None
+    width = max(len(a) for a, _ in inner)
+    if width > _MAX_WRAP_WIDTH:
+        return None
+    forced = [a for a, b in inner if _forced_break(a, b, width)]
+    if len(forced) < _MIN_FORCED_SHARE * len(inner):
+        return None
+    mid_sentence = sum(1 for line in forced if not _LINE_END.search(line))
+    return width if mid_sentence >= _MIN_MID_SENTENCE_SHARE * len(forced) else None
+
+
+def _forced_break(line: str, following: str, width: int) -> bool:
+    """Did the width end `line`? A wrapper breaks a line only when the next word would not fit."""
+    return len(line) + 1 + len(following.split(" ", 1)[0]) > width
+
+
+def _wrapped_here(line: str, following: str, width: int) -> bool:
+    """In wrapped text: does `line` go on in `following`? Where the width forced the break, and
+    not before a list item; anywhere else the line break is the writer's own."""
+    return bool(following) and _forced_break(line, following, width) and not _BULLET_START.match(following)
+
+
+def _headline_shaped(line: str, following: str) -> bool:
+    """A first line that reads as a headline: short, several words, no closing punctuation, and the
+    text after it opens a sentence. (German capitalises nouns, so a capital letter alone says
+    nothing; a capitalised article, pronoun or preposition, a quote or a dateline does.)"""
+    return (
+        len(line) <= 150
+        and len(line.split()) >= 2
+        and not _LINE_END.search(line)
+        and _OPENS_SENTENCE.match(following) is not None
+    )
+
+
+# What begins a sentence and hardly ever stands capitalised inside one.
+_OPENS_SENTENCE = re.compile(
+    r"""^(?:["„“»«‚'(\[]|\d|[A-ZÄÖÜ]{2,}[\s,(/]|(?:Der|Die|Das|Den|Dem|Des|Ein|Eine|Einen|Einem|Einer|"""
+    r"""Er|Es|Wir|Ich|Man|Im|In|Am|An|Auf|Aus|Nach|Mit|Bei|Vor|Für|Seit|Trotz|Wegen|Laut|Wie|Was|"""
+    r"""Wer|Wenn|Als|Auch|Doch|Aber|Nun|So|Dabei|Damit|Dort|Diese|Dieser|Dieses|Zudem|The|A|On|At)\b)"""
+)
+_BULLET_START = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)])\s")
+
+
+# After a dangling hyphen these words start a new word: "Nord- und Süddeutschland".
+_JOINING_WORDS = frozenset({"und", "oder", "bis", "sowie", "bzw", "als", "wie", "and", "or", "to"})
+
+
+def _first_line(lines: list[str]) -> int:
+    return next((i for i, line in enumerate(lines) if line), -1)
+
+
+def _close(current: list[str], paragraphs: list[str]) -> None:
+    """Join a paragraph's lines: with a space, or with none after a hyphen that a wrapper broke a
+    word at (`E-` / `Mail`, `Bundes-` / `regierung`), which keeps the hyphen."""
+    if not current:
+        return
+    text = current[0]
+    for line in current[1:]:
+        broken_word = text.endswith("-") and text[-2:-1].isalpha() and line[:1].isalpha()
+        if broken_word and line.split(" ", 1)[0].rstrip(",.") not in _JOINING_WORDS:
+            text += line
+        else:
+            text += " " + line
+    paragraphs.append(text)

@@ -126,3 +126,69 @@ def test_dotdot_in_arguments_never_leads_outside_the_output_folder(tmp_path: Pat
     assert problems == []
     assert sorted(str(f.relative) for f in inputs) == ["inbox/a.txt", "x.txt"]
     assert all(".." not in f.relative.parts and not f.relative.is_absolute() for f in inputs)
+
+
+FIVE_LINES = (
+    "Bahnstreik legt den Verkehr in ganz Deutschland lahm\n"
+    "Die Gewerkschaft hat ihre Mitglieder für Montag zum Streik aufgerufen.\n"
+    "Fernzüge und Regionalbahnen bleiben nach Angaben der Bahn im Depot.\n"
+    "Pendler sollen auf Busse ausweichen oder im Homeoffice arbeiten.\n"
+    "Die Verhandlungen über höhere Löhne sollen am Freitag weitergehen.\n"
+)
+
+
+def test_one_paragraph_per_line_of_similar_length_is_not_taken_for_wrapped_text() -> None:
+    # Lines of about the same width that end sentences: a writer's own line breaks.
+    paragraphs = split_paragraphs(FIVE_LINES)
+    assert paragraphs == FIVE_LINES.strip().split("\n")
+
+
+def test_wrapped_text_under_a_headline_keeps_the_headline_apart() -> None:
+    import textwrap
+
+    body = (
+        "Der russische Präsident Wladimir Putin hat den nordkoreanischen Soldaten seinen Dank "
+        "ausgesprochen, die Moskaus Streitkräften bei der Verteidigung der Region Kursk vor einem "
+        "ukrainischen Einfall geholfen haben. Putin gab diese Erklärung während eines Treffens mit "
+        "dem nordkoreanischen Führer Kim Jong-un am Mittwoch in China ab."
+    )
+    second = (
+        "Nach dem Empfang zum 80. Jahrestag des Endes des Zweiten Weltkriegs setzten sich Putin und "
+        "Kim in Peking zu bilateralen Gesprächen über die Zusammenarbeit ihrer Länder zusammen."
+    )
+    headline = "Putin dankt Kim für die Hilfe in Kursk"
+    # No blank lines at all: the paragraphs end where a line stops short of the width.
+    text = "\n".join([headline, *textwrap.wrap(body, 72), *textwrap.wrap(second, 72)])
+    assert split_paragraphs(text) == [headline, body, second]
+
+
+def test_wrapped_paragraphs_come_back_exactly_at_any_width_hyphens_included() -> None:
+    import textwrap
+
+    paragraph = (
+        "Die Landesregierung von Baden-Württemberg will die Anmeldung per E-Mail vereinfachen, "
+        "wie ein Sprecher des Ministeriums am Montag in Stuttgart sagte. Die Pläne für Nord- und "
+        "Süddeutschland sollen im Herbst vorgestellt und danach im Bundestag beraten werden, "
+        "hieß es aus dem Umfeld der Koalitionsfraktionen. Kritik kam von den Datenschützern."
+    )
+    for width in range(50, 81, 3):
+        wrapped = "\n".join(textwrap.wrap(paragraph, width))
+        assert split_paragraphs(wrapped + "\n\n" + wrapped) == [paragraph, paragraph], width
+
+
+def test_a_ticker_of_many_one_sentence_lines_stays_one_paragraph_per_line() -> None:
+    lines = [
+        f"Meldung {i}: Der Index stieg am Mittag um {i % 97} Punkte auf einen neuen Stand."
+        for i in range(60_000)
+    ]
+    assert split_paragraphs("\n".join(lines)) == lines
+
+
+def test_a_wrapped_text_without_any_paragraph_end_is_cut_into_bounded_paragraphs() -> None:
+    import textwrap
+
+    sentence = "Der Ausschuss beriet am Montag über den Haushalt und vertagte sich danach erneut"
+    text = "\n".join(textwrap.wrap(", ".join([sentence] * 3000) + ".", 72))
+    paragraphs = split_paragraphs(text)
+    assert max(len(p) for p in paragraphs) < 4200
+    assert " ".join(paragraphs).split() == text.split()  # every word kept, in order
