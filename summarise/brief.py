@@ -65,17 +65,90 @@ class Segment(Unit):
 
     paragraph: int = 0
     sentence: int = 0
+    verbatim: bool = False  # code, kept as it is: never sent to the translator
 
     def to_json(self) -> dict[str, Any]:
-        return {"paragraph": self.paragraph, "sentence": self.sentence, **self.unit_json()}
+        record = {"paragraph": self.paragraph, "sentence": self.sentence, **self.unit_json()}
+        return record | {"verbatim": True} if self.verbatim else record
 
     @classmethod
-    def of(cls, unit: Unit, paragraph: int, sentence: int) -> Segment:
-        return cls(unit.source, unit.target, unit.confidence, unit.flags, unit.retried, paragraph, sentence)
+    def of(cls, unit: Unit, paragraph: int, sentence: int, verbatim: bool = False) -> Segment:
+        return cls(
+            unit.source, unit.target, unit.confidence, unit.flags, unit.retried, paragraph, sentence, verbatim
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Segment:
-        return cls.of(Unit.from_json(data), data["paragraph"], data["sentence"])
+        return cls.of(Unit.from_json(data), data["paragraph"], data["sentence"], data.get("verbatim", False))
+
+
+# How a paragraph of the body stood in its source. Plain text is all paragraphs; Markdown has
+# headings, list items, table cells (each translated as a unit), code (never translated), quotes.
+PARAGRAPH = "paragraph"
+HEADING = "heading"
+ITEM = "item"
+CELL = "cell"
+CODE = "code"
+QUOTE = "quote"
+BLOCK_KINDS = (PARAGRAPH, HEADING, ITEM, CELL, CODE, QUOTE)
+
+
+@dataclass(frozen=True)
+class Block:
+    """The form of one paragraph of the body (what it was in a Markdown source)."""
+
+    kind: str = PARAGRAPH
+    level: int = 0  # heading: 1 to 6; item and quote: nesting depth, 0 outermost
+    marker: str = ""  # item: "-" or its number and "." or ")", "" for an item's later paragraph; code: info
+    table: int = 0  # cell: which table of the article, from 0
+    row: int = 0  # cell: 0 is the header row
+    column: int = 0
+    columns: int = 0  # cell: the table's width
+
+    def to_json(self) -> dict[str, Any]:
+        fields: dict[str, tuple[str, ...]] = {
+            HEADING: ("level",),
+            ITEM: ("level", "marker"),
+            QUOTE: ("level",),
+            CODE: ("marker",),
+            CELL: ("table", "row", "column", "columns"),
+        }
+        return {"kind": self.kind} | {name: getattr(self, name) for name in fields.get(self.kind, ())}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Block:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+
+# Inline code inside a paragraph travels from read to segment between these (private-use
+# characters, removed from any Markdown source before parsing): never translated, kept as it is.
+CODE_OPEN = "\ue000"
+CODE_CLOSE = "\ue001"
+_INLINE_CODE = re.compile(f"{CODE_OPEN}([^{CODE_CLOSE}]*){CODE_CLOSE}")
+
+
+def code_span(content: str) -> str:
+    """A Markdown code span showing `content` as it is, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", content)), default=0) + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def with_code_spans(text: str) -> str:
+    """Text with its inline code (between CODE_OPEN and CODE_CLOSE) written as code spans."""
+    return _INLINE_CODE.sub(lambda m: code_span(m.group(1)), text) if CODE_OPEN in text else text
+
+
+def inline_runs(text: str) -> list[tuple[str, bool]]:
+    """A paragraph as runs of prose and of inline code: (text, is_code), in order."""
+    runs: list[tuple[str, bool]] = []
+    position = 0
+    for match in _INLINE_CODE.finditer(text):
+        runs.append((text[position : match.start()], False))
+        runs.append((match.group(1), True))
+        position = match.end()
+    runs.append((text[position:], False))
+    return [(run, code) for run, code in runs if code or run.strip()]
 
 
 @dataclass(frozen=True)
@@ -114,6 +187,9 @@ class Translation:
     sentences: int
     segments: tuple[Segment, ...]
     paragraphs: tuple[str, ...]
+    # The form of each paragraph of the body (indexed as segments' `paragraph`); () when all are
+    # plain paragraphs, as in any text that is not Markdown.
+    blocks: tuple[Block, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +199,7 @@ class Translation:
             "sentences": self.sentences,
             "segments": [s.to_json() for s in self.segments],
             "paragraphs": list(self.paragraphs),
+            "structure": [block.to_json() for block in self.blocks] if self.blocks else None,
         }
 
     @classmethod
@@ -134,6 +211,7 @@ class Translation:
             sentences=data["sentences"],
             segments=tuple(Segment.from_json(s) for s in data["segments"]),
             paragraphs=tuple(data["paragraphs"]),
+            blocks=tuple(Block.from_json(b) for b in data.get("structure") or ()),
         )
 
     @property
@@ -238,19 +316,39 @@ class RemovedLine:
 
 @dataclass(frozen=True)
 class Cleaning:
+    """What the clean stage removed, and how much of the text that was (a loss is never silent:
+    above the clean stage's threshold the brief warns, see clean.MUCH_REMOVED_SHARE)."""
+
     boilerplate_kept: bool
     removed: tuple[RemovedLine, ...]
+    characters: int = 0  # the text's visible characters as read (white space runs count one)
+    removed_characters: int = 0  # of those, the ones removed as boilerplate
+    much_removed: bool = False  # the share removed is above the threshold: the brief warns
+
+    @property
+    def removed_share(self) -> float:
+        return round(self.removed_characters / self.characters, 3) if self.characters else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "boilerplate_kept": self.boilerplate_kept,
             "removed": [line.to_json() for line in self.removed],
+            "characters": self.characters,
+            "removed_characters": self.removed_characters,
+            "removed_share": self.removed_share,
+            "much_removed": self.much_removed,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Cleaning:
         removed = tuple(RemovedLine(r["paragraph"], r["text"], r["reason"]) for r in data["removed"])
-        return cls(data["boilerplate_kept"], removed)
+        return cls(
+            data["boilerplate_kept"],
+            removed,
+            data.get("characters", 0),
+            data.get("removed_characters", 0),
+            data.get("much_removed", False),
+        )
 
 
 @dataclass(frozen=True)
@@ -260,6 +358,7 @@ class Coverage:
     translated: int
     flagged: int
     retried: int
+    verbatim: int = 0  # code kept as it is (counted in segments, not in translated)
 
 
 @dataclass(frozen=True)
@@ -289,7 +388,7 @@ class Flag:
 
 # The contract a brief's JSON follows (summarise/brief.schema.json): a new version whenever a field
 # is removed or changes its meaning (CHANGELOG.md says when and how).
-BRIEF_SCHEMA = "summarise/brief/1"
+BRIEF_SCHEMA = "summarise/brief/2"
 
 
 @dataclass(frozen=True)
@@ -326,13 +425,18 @@ class Brief:
     @property
     def coverage(self) -> Coverage:
         segments = self.segments
-        translated = sum(1 for s in segments if s.target.strip()) if self.translation.translated else 0
+        translated = (
+            sum(1 for s in segments if s.target.strip() and not s.verbatim)
+            if self.translation.translated
+            else 0
+        )
         return Coverage(
             sentences=self.translation.sentences,
             segments=len(segments),
             translated=translated,
             flagged=sum(1 for s in segments if s.flags),
             retried=sum(1 for s in segments if s.retried),
+            verbatim=sum(1 for s in segments if s.verbatim),
         )
 
     @property
@@ -362,8 +466,10 @@ class Brief:
             record["summary"] = self.summary.text
             record["summary_chunks"] = self.summary.chunks
         coverage = self.coverage
+        blocks = self.translation.blocks
         return record | {
             "translation": self.text,
+            "structure": [block.to_json() for block in blocks] if blocks else None,
             "segments": [s.to_json() for s in self.segments],
             "coverage": {
                 "sentences": coverage.sentences,
@@ -371,6 +477,7 @@ class Brief:
                 "translated": coverage.translated,
                 "flagged": coverage.flagged,
                 "retried": coverage.retried,
+                "verbatim": coverage.verbatim,
             },
             "flags": [flag.to_json() for flag in self.flags],
             "cleaning": self.cleaning.to_json(),
@@ -387,13 +494,22 @@ class Brief:
             engine = models["summariser"].engine if "summariser" in models else ""
             # The JSON keeps the summary's text and chunks; its rounds live only in the cache.
             summary = SummaryRecord(data["summary"], data["summary_chunks"], 0, engine)
+        segments = tuple(Segment.from_json(s) for s in data["segments"])
         translation = Translation(
             engine=models["translator"].engine if "translator" in models else "",
             language=LanguageRecord.from_json(data["language"]),
             headline=Unit.from_json(data["headline"]) if data["headline"] else None,
             sentences=data["coverage"]["sentences"],
-            segments=tuple(Segment.from_json(s) for s in data["segments"]),
-            paragraphs=tuple(p for p in data["translation"].split("\n\n") if p),
+            segments=segments,
+            # Rebuilt from the segments as they were built: code may hold blank lines of its own.
+            paragraphs=tuple(
+                assemble_paragraphs(
+                    [s.paragraph for s in segments],
+                    [s.target for s in segments],
+                    max((s.paragraph for s in segments), default=-1) + 1,
+                )
+            ),
+            blocks=tuple(Block.from_json(b) for b in data.get("structure") or ()),
         )
         return cls(
             source=Source.from_json(data["source"]),
@@ -508,4 +624,9 @@ def assemble_paragraphs(
     for paragraph, target in zip(paragraph_of, targets, strict=True):
         if target:
             paragraphs[paragraph].append(target)
-    return [" ".join(parts) for parts in paragraphs if parts]
+    return ["".join(_spaced(parts)) for parts in paragraphs if parts]
+
+
+def _spaced(parts: list[str]) -> list[str]:
+    """Segments with a space between them, but none before closing punctuation (after inline code)."""
+    return [part if i == 0 or part[:1] in ".,;:!?)]" else " " + part for i, part in enumerate(parts)]

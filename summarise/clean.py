@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from .brief import RemovedLine
+from .brief import CODE, HEADING, PARAGRAPH, Block, RemovedLine, with_code_spans
 
 # Invisible characters that carry no text: zero-width spaces and joiners, soft hyphens, BOMs.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -32,6 +32,11 @@ _BULLET = re.compile(r"^[-–—•*·▪►]\s")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
 _FULL_STOP = re.compile(r"[.!?…][\"'“”»«›‹)\]]*$")  # "Lesen Sie auch:" is not a sentence
 
+NO_VISIBLE_TEXT = "no visible text"
+# Above this share of its text removed, a brief warns that cleaning may have cost article text.
+# Calibrated on real articles (scripts/removed_share.py): correct removals reach 0.29 of a
+# copied page's text (the seeds) and 0.13 of a saved page's; held-out pages, 0.
+MUCH_REMOVED_SHARE = 0.4
 HEADLINE_MAX_CHARS = 150
 LIST_ITEM_MAX_CHARS = 200
 TRAILING_LIST_MIN_LINES = 3
@@ -46,6 +51,18 @@ class CleanText:
     paragraphs: list[str]  # the article's body, as it will be translated
     headline: str | None = None  # the first line, when it reads like a headline
     removed: list[RemovedLine] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)  # each paragraph's form; [] when all are plain
+    characters: int = 0  # the visible characters of the text as read (what `removed` is a share of)
+
+    @property
+    def removed_characters(self) -> int:
+        """The visible characters cleaning removed (lines of no visible text count nothing)."""
+        return sum(len(line.text) for line in self.removed if line.reason != NO_VISIBLE_TEXT)
+
+    @property
+    def much_removed(self) -> bool:
+        """Cleaning removed more of the text than correct removals ever did: worth a warning."""
+        return self.removed_characters > MUCH_REMOVED_SHARE * self.characters
 
 
 @dataclass(frozen=True)
@@ -131,23 +148,42 @@ def clean_paragraphs(
     keep_boilerplate: bool = False,
     repeated: RepeatedLines | None = None,
     rules: Sequence[Rule] | None = None,
+    blocks: Sequence[Block] = (),
 ) -> CleanText:
-    """Normalise the paragraphs, remove boilerplate (unless kept) and take out the headline."""
+    """Normalise the paragraphs, remove boilerplate (unless kept) and take out the headline.
+
+    `blocks` gives each paragraph's form (Markdown); code is kept exactly as it is and is never
+    taken for boilerplate, and only plain paragraphs can form a trailing link list."""
     rules = boilerplate_rules() if rules is None else rules
+    forms = list(blocks) or [Block()] * len(paragraphs)
     removed: list[RemovedLine] = []
     lines: list[tuple[int, str]] = []  # (position as read, normalised text)
     for index, paragraph in enumerate(paragraphs):
-        text = _normalise(paragraph)
-        if text:
+        text = paragraph if forms[index].kind == CODE else _normalise(paragraph)
+        if text.strip():
             lines.append((index, text))
         else:
-            removed.append(RemovedLine(index, paragraph, "no visible text"))
+            removed.append(RemovedLine(index, paragraph, NO_VISIBLE_TEXT))
+    characters = sum(len(text) for _, text in lines)
     if not keep_boilerplate:
-        lines = _drop_boilerplate(lines, rules, repeated, removed)
+        lines = _drop_boilerplate(lines, forms, rules, repeated, removed)
     removed.sort(key=lambda line: line.paragraph)
+    removed = [RemovedLine(r.paragraph, with_code_spans(r.text), r.reason) for r in removed]
     body = [text for _, text in lines]
-    headline = body.pop(0) if len(body) > 1 and is_headline(body[0]) else None
-    return CleanText(body, headline, removed)
+    body_forms = [forms[index] for index, _ in lines]
+    headline = None
+    if len(body) > 1 and _headline_form(body[0], body_forms[0]):
+        headline = with_code_spans(body.pop(0))
+        body_forms.pop(0)
+    structured = any(form.kind != PARAGRAPH for form in body_forms)
+    return CleanText(body, headline, removed, body_forms if structured else [], characters)
+
+
+def _headline_form(line: str, form: Block) -> bool:
+    """A first line that is the headline: a top heading, or a plain line shaped like a headline."""
+    if form.kind == HEADING:
+        return form.level == 1 and len(line) <= 2 * HEADLINE_MAX_CHARS
+    return form.kind == PARAGRAPH and is_headline(line)
 
 
 def is_headline(line: str) -> bool:
@@ -157,6 +193,7 @@ def is_headline(line: str) -> bool:
 
 def _drop_boilerplate(
     lines: list[tuple[int, str]],
+    forms: Sequence[Block],
     rules: Sequence[Rule],
     repeated: RepeatedLines | None,
     removed: list[RemovedLine],
@@ -164,6 +201,10 @@ def _drop_boilerplate(
     kept: list[tuple[int, str]] = []
     heading: tuple[str, Rule] | None = None  # the line that opened a list, and its rule
     for index, text in lines:
+        if forms[index].kind == CODE:  # code is the author's, never a site's furniture
+            heading = None
+            kept.append((index, text))
+            continue
         rule = next((r for r in rules if r.matches(text)), None)
         if rule is None and heading is not None and _list_item(text):
             opener, opened_by = heading
@@ -184,7 +225,11 @@ def _drop_boilerplate(
             kept.append((index, text))
     # Headlines of other articles at the very end, with no heading before them.
     trailing = 0
-    while trailing < len(kept) - 1 and _trailing_item(kept[-1 - trailing][1]):
+    while (
+        trailing < len(kept) - 1
+        and forms[kept[-1 - trailing][0]].kind == PARAGRAPH
+        and _trailing_item(kept[-1 - trailing][1])
+    ):
         trailing += 1
     if trailing >= TRAILING_LIST_MIN_LINES:
         for index, text in kept[-trailing:]:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from .brief import Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
+from .brief import CODE, Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
 from .cache import SUMMARY, TRANSLATION, Store, cache_key
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs, line_keys
 from .engines import FixedLengths
@@ -478,7 +478,7 @@ class _Run:
         for warning in article.warnings:
             log.warning("%s: %s", work.source.path, warning)
         work.cleaned = cleaned = clean_paragraphs(
-            article.paragraphs, self.options.keep_boilerplate, self.repeated
+            article.paragraphs, self.options.keep_boilerplate, self.repeated, blocks=article.blocks
         )
         work.translation_key = self.session.translation_key(_content_digest(cleaned))
         work.summary_key = self.session.summary_key(work.translation_key)
@@ -534,13 +534,16 @@ class _Run:
                 )
             work.failure = reason
             return
+        # The language of the prose: code is in no one's language (all of it when there is nothing else).
+        blocks = cleaned.blocks
+        prose = [p for i, p in enumerate(cleaned.paragraphs) if not blocks or blocks[i].kind != CODE]
         work.language = language = self.session.language_of(
-            [*filter(None, [cleaned.headline]), *cleaned.paragraphs]
+            [*filter(None, [cleaned.headline]), *(prose or cleaned.paragraphs)]
         )
         if language.code == ENGLISH:
             # Never translate English "from German": it goes through as it is, labelled.
             work.translation = passed_through(
-                cleaned.headline, cleaned.paragraphs, language.record(translated=False)
+                cleaned.headline, cleaned.paragraphs, language.record(translated=False), cleaned.blocks
             )
             self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
         elif language.code != GERMAN:
@@ -557,13 +560,19 @@ class _Run:
             with self._contained(work):
                 assert work.cleaned is not None
                 work.segmentation = segment_paragraphs(
-                    work.cleaned.paragraphs, translator.count_tokens, self.session.translation.segment_tokens
+                    work.cleaned.paragraphs,
+                    translator.count_tokens,
+                    self.session.translation.segment_tokens,
+                    work.cleaned.blocks,
                 )
         for work in [w for w in works if w.failure]:
             self._conclude(work)
         works = [work for work in works if not work.failure]
         headlines = [w.cleaned.headline for w in works if w.cleaned and w.cleaned.headline]
-        texts = [*headlines, *(s.text for w in works if w.segmentation for s in w.segmentation.segments)]
+        texts = [
+            *headlines,
+            *(s.text for w in works if w.segmentation for s in w.segmentation.segments if not s.verbatim),
+        ]
         with self._contained(*works):
             known = self.memory.translate(texts, self.should_stop)
             for work in works:
@@ -575,6 +584,7 @@ class _Run:
                     work.language.record(translated=True),
                     known,
                     translator.engine.description,
+                    work.cleaned.blocks,
                 )
                 self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
         for work in [w for w in works if w.failure]:  # the batch as a whole failed
@@ -616,6 +626,15 @@ class _Run:
             note = f"output name shortened to {shown(stem.name)} (the file name is too long to add a suffix)"
             log.warning("%s: %s", work.source.path, note)
             warnings += (note,)
+        cleaned = work.cleaned
+        if cleaned.much_removed:
+            share = cleaned.removed_characters / cleaned.characters
+            note = (
+                f"cleaning removed {share:.0%} of the text as boilerplate ({len(cleaned.removed)} lines, "
+                f"listed in the JSON): check them, or run again with --keep-boilerplate"
+            )
+            log.warning("%s: %s", work.source.path, note)
+            warnings += (note,)
         return Brief(
             source=Source(article.source.path, article.sha256, article.encoding, warnings, article.metadata),
             models=self.session.models_used(
@@ -625,7 +644,13 @@ class _Run:
             title=title_of(translation, shown(article.source.path.stem)),
             translation=translation,
             summary=work.summary,
-            cleaning=Cleaning(self.options.keep_boilerplate, tuple(work.cleaned.removed)),
+            cleaning=Cleaning(
+                self.options.keep_boilerplate,
+                tuple(cleaned.removed),
+                cleaned.characters,
+                cleaned.removed_characters,
+                cleaned.much_removed,
+            ),
             cached=work.cached,
             created=self.created,
         )
@@ -725,7 +750,10 @@ def _is_file(path: Path) -> bool:
 
 
 def _content_digest(cleaned: CleanText) -> str:
-    content = json.dumps([cleaned.headline, cleaned.paragraphs], ensure_ascii=False)
+    parts: list[Any] = [cleaned.headline, cleaned.paragraphs]
+    if cleaned.blocks:  # the same words as a table or as prose are different translations
+        parts.append([block.to_json() for block in cleaned.blocks])
+    content = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 

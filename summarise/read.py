@@ -14,6 +14,7 @@ from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from .brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, PARAGRAPH, QUOTE, Block
 from .errors import ConfigError, InputError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -22,6 +23,7 @@ OUTPUT_MARKER = ".summarise-output"
 # The keys every JSON record of a brief or translation has (brief.py): how its text is recognised.
 _RECORD_KEYS = {"source", "models", "settings", "segments", "coverage"}
 HTML_SUFFIXES = (".html", ".htm")
+MARKDOWN_SUFFIXES = (".md",)
 MIN_WEB_ARTICLE_CHARS = 80
 
 # Share of control characters (other than tab/newline/form feed) above which text is called binary.
@@ -72,8 +74,10 @@ class Article:
     paragraphs: list[str]
     encoding: str
     warnings: list[str] = field(default_factory=list)
-    # From a web page's metadata (HTML input): title, author, date, site name, when present.
+    # From a web page's metadata or a Markdown file's front matter: title, author, date, site name.
     metadata: dict[str, str] = field(default_factory=dict)
+    # The form of each paragraph (Markdown input: headings, items, cells, code); () when all are plain.
+    blocks: list[Block] = field(default_factory=list)
     state: FileState | None = None  # the file's state when it was opened, before it was read
 
 
@@ -252,6 +256,7 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
     """
     data, state = read_bytes(source.path, max_bytes)
     metadata: dict[str, str] = {}
+    blocks: list[Block] = []
     if source.path.suffix.lower() in HTML_SUFFIXES:
         text, encoding, warnings, metadata = read_web_page(data, source.path)
         paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
@@ -259,7 +264,11 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
             paragraphs.insert(0, metadata["title"])  # the clean stage takes it as the headline
     else:
         text, encoding, warnings = decode(data, source.path)
-        paragraphs = split_paragraphs(text)
+        if source.path.suffix.lower() in MARKDOWN_SUFFIXES:
+            paragraphs, blocks, metadata, markdown_warnings = read_markdown(text)
+            warnings += markdown_warnings
+        else:
+            paragraphs = split_paragraphs(text)
     if not paragraphs:
         raise InputError(source.path, "empty file (no text)")
     return Article(
@@ -269,6 +278,7 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
         encoding=encoding,
         warnings=warnings,
         metadata=metadata,
+        blocks=blocks,
         state=state,
     )
 
@@ -480,3 +490,171 @@ def _close(current: list[str], paragraphs: list[str]) -> None:
         else:
             text += " " + line
     paragraphs.append(text)
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+# Front matter: a YAML block between `---` lines (or TOML between `+++`) at the very start.
+_FRONT_MATTER = re.compile(
+    r"\A(?:---[ \t]*\n(.*?)\n(?:---|\.\.\.)|\+\+\+[ \t]*\n(.*?)\n\+\+\+)[ \t]*(?:\n|\Z)", re.S
+)
+# The front-matter keys taken as the article's metadata, under the names web pages use.
+_FRONT_MATTER_KEYS = {
+    "title": "title",
+    "date": "date",
+    "published": "date",
+    "author": "author",
+    "authors": "author",
+    "site": "sitename",
+    "publisher": "sitename",
+}
+
+
+def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], list[str]]:
+    """A Markdown article -> its paragraphs, the form of each, metadata and warnings.
+
+    A CommonMark parser (markdown-it-py, with tables) reads the structure. Front matter is metadata,
+    never text to translate; headings, list items and table cells are units of their own; code
+    blocks are kept as they are, and inline code travels between CODE_OPEN and CODE_CLOSE.
+    """
+    from markdown_it import MarkdownIt
+
+    text = (
+        text.replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace(CODE_OPEN, "\ufffd")
+        .replace(CODE_CLOSE, "\ufffd")
+    )
+    metadata: dict[str, str] = {}
+    warnings: list[str] = []
+    if (front := _FRONT_MATTER.match(text)) is not None:
+        parsed = _front_matter(front.group(1), front.group(2))
+        if isinstance(parsed, str):
+            warnings.append(parsed)
+            metadata = {}
+        else:
+            metadata = parsed
+        text = text[front.end() :]
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    paragraphs: list[str] = []
+    blocks: list[Block] = []
+
+    def add(paragraph: str, block: Block) -> None:
+        if paragraph.strip():  # an empty table cell is left out: the table is drawn from the others
+            paragraphs.append(paragraph)
+            blocks.append(block)
+
+    lists: list[tuple[str, int]] = []  # the open lists: bullet or delimiter, next number
+    item_started = False  # the next paragraph is the first of a list item
+    quotes = 0
+    table = -1
+    row = column = 0
+    widths: dict[int, int] = {}  # each table's width: the cells of its header row
+    tokens = parser.parse(text)
+    for index, token in enumerate(tokens):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            start = int(token.attrs.get("start", 1) or 1) if kind == "ordered_list_open" else 0
+            lists.append((token.markup, start))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            item_started = True
+        elif kind == "blockquote_open":
+            quotes += 1
+        elif kind == "blockquote_close":
+            quotes -= 1
+        elif kind == "table_open":
+            table, row = table + 1, -1
+        elif kind == "tr_open":
+            row, column = row + 1, 0
+        elif kind in ("th_close", "td_close"):
+            column += 1
+            if row == 0:
+                widths[table] = column
+        elif kind in ("fence", "code_block"):
+            code = token.content[:-1] if token.content.endswith("\n") else token.content
+            add(code, Block(CODE, marker=token.info.strip() if kind == "fence" else ""))
+        elif kind == "inline":
+            content = _inline_text(token)
+            opener = tokens[index - 1]
+            if opener.type == "heading_open":
+                add(content, Block(HEADING, level=int(opener.tag[1:])))
+            elif opener.type in ("th_open", "td_open"):
+                add(" ".join(content.split()), Block(CELL, table=table, row=row, column=column))
+            elif lists:
+                bullet, number = lists[-1]
+                marker = ""
+                if item_started:
+                    marker = bullet if bullet in "-*+" else f"{number}{bullet}"
+                    if bullet not in "-*+":
+                        lists[-1] = (bullet, number + 1)
+                add(content, Block(ITEM, level=len(lists) - 1, marker=marker))
+                item_started = False
+            elif quotes:
+                add(content, Block(QUOTE, level=quotes - 1))
+            else:
+                add(content, Block(PARAGRAPH))
+    blocks = [
+        Block(CELL, table=b.table, row=b.row, column=b.column, columns=widths.get(b.table, b.column + 1))
+        if b.kind == CELL
+        else b
+        for b in blocks
+    ]
+    title = metadata.get("title")
+    first_heading = next((p for p, b in zip(paragraphs, blocks, strict=True) if b.kind == HEADING), None)
+    if title and title != first_heading:
+        paragraphs.insert(0, title)  # the clean stage takes it as the headline
+        blocks.insert(0, Block(HEADING, level=1))
+    if all(block.kind == PARAGRAPH for block in blocks):
+        blocks = []
+    return paragraphs, blocks, metadata, warnings
+
+
+def _inline_text(token: Any) -> str:
+    """An inline token's text: emphasis and links dropped (their text kept), images as their
+    alt text, line breaks as spaces, inline code between CODE_OPEN and CODE_CLOSE."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "code_inline":
+            parts.append(f"{CODE_OPEN}{child.content}{CODE_CLOSE}")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts).strip()
+
+
+def _front_matter(yaml_text: str | None, toml_text: str | None) -> dict[str, str] | str:
+    """Front matter's metadata (title, date, author, site), or a warning saying why there is none."""
+    try:
+        if toml_text is not None:
+            import tomllib
+
+            data: Any = tomllib.loads(toml_text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(yaml_text or "")
+    except Exception as error:  # a YAML or TOML syntax error, whatever its class
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"front matter not read ({first}); left out of the text"
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return "front matter is not a set of keys; left out of the text"
+    metadata: dict[str, str] = {}
+    for key, value in data.items():
+        name = _FRONT_MATTER_KEYS.get(str(key).lower())
+        if name is None or name in metadata or value is None:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+        elif isinstance(value, dict):
+            value = value.get("name", "")
+        shown = " ".join(str(value).split())
+        if shown:
+            metadata[name] = shown
+    return metadata

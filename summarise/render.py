@@ -19,11 +19,26 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from .brief import REASON_TEXT, Brief, BriefCard, Cleaning, assemble_paragraphs, shown
+from .brief import (
+    CELL,
+    CODE,
+    HEADING,
+    ITEM,
+    QUOTE,
+    REASON_TEXT,
+    Block,
+    Brief,
+    BriefCard,
+    Cleaning,
+    Segment,
+    assemble_paragraphs,
+    shown,
+)
 
 
 @dataclass(frozen=True)
@@ -233,7 +248,7 @@ def _commonmark() -> Any:
     """One parser for the run (building it costs more than rendering a brief)."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False})
+    return MarkdownIt("commonmark", {"html": False}).enable("table")  # tables of Markdown articles
 
 
 def _flag_count(flagged: int, translated_units: int) -> str:
@@ -242,19 +257,97 @@ def _flag_count(flagged: int, translated_units: int) -> str:
 
 def _marked_translation(brief: Brief, escape: Callable[[str], str] | None = None) -> str:
     """The translation with each doubtful segment followed by its marker, [?1], [?2], ...
-    (numbered as `brief.flags`, the headline's first); Markdown-escaped unless told otherwise."""
+    (numbered as `brief.flags`, the headline's first); Markdown-escaped unless told otherwise.
+    A Markdown source's structure is laid out again (`_laid_out`); code is shown as it is."""
+    markdown = escape is None
     escape = escape or _text
     flags = brief.flags
-    if not flags:
+    blocks = brief.translation.blocks
+    segments = brief.segments
+    if not flags and not blocks and not any(s.verbatim for s in segments):
         return "\n\n".join(escape(paragraph) for paragraph in brief.translation.paragraphs)
     markers = {flag.segment: n for n, flag in enumerate(flags, start=1) if not flag.headline}
-    segments = brief.segments
+
+    def shown_target(segment: Segment) -> str:
+        # Code is kept as it is: a code span (made by segment.py) or a code block's own lines.
+        if segment.verbatim and (not markdown or segment.target.startswith("`") or _is_code(blocks, segment)):
+            return segment.target
+        return escape(segment.target)
+
     targets = [
-        f"{escape(s.target) or '…'} [?{markers[i]}]" if i in markers else escape(s.target)
+        f"{shown_target(s) or '…'} [?{markers[i]}]" if i in markers else shown_target(s)
         for i, s in enumerate(segments)
     ]
-    paragraph_count = max((s.paragraph for s in segments), default=-1) + 1
-    return "\n\n".join(assemble_paragraphs([s.paragraph for s in segments], targets, paragraph_count))
+    if not blocks:
+        paragraph_count = max((s.paragraph for s in segments), default=-1) + 1
+        return "\n\n".join(assemble_paragraphs([s.paragraph for s in segments], targets, paragraph_count))
+    texts: list[list[str]] = [[] for _ in blocks]
+    for segment, target in zip(segments, targets, strict=True):
+        texts[segment.paragraph].append(target)
+    return _laid_out(
+        [assemble_paragraphs([0] * len(t), t, 1)[0] if t else None for t in texts], blocks, markdown
+    )
+
+
+def _is_code(blocks: Sequence[Block], segment: Segment) -> bool:
+    return segment.paragraph < len(blocks) and blocks[segment.paragraph].kind == CODE
+
+
+def _laid_out(texts: Sequence[str | None], blocks: Sequence[Block], markdown: bool) -> str:
+    """Paragraphs (already escaped for Markdown, or plain) in the forms of their source: headings,
+    nested list items, tables (each cell where it stood), code blocks and quotes."""
+    parts: list[tuple[str, bool]] = []  # (text, whether it opens a list item)
+    item_indents: list[int] = []  # per list level, the width of its marker and space
+    index = 0
+    while index < len(blocks):
+        block, text = blocks[index], texts[index]
+        if block.kind == CELL:  # the whole table at once
+            cells: dict[tuple[int, int], str] = {}
+            while index < len(blocks) and blocks[index].kind == CELL and blocks[index].table == block.table:
+                cell = blocks[index]
+                cells[(cell.row, cell.column)] = texts[index] or ""
+                index += 1
+            parts.append((_table(cells, block.columns, markdown), False))
+            continue
+        index += 1
+        if text is None:
+            continue
+        if block.kind == HEADING:
+            text = f"{'#' * min(block.level + 2, 6)} {text}" if markdown else text
+        elif block.kind == ITEM:
+            del item_indents[block.level :]
+            indent = " " * sum(item_indents)
+            if block.marker:
+                item_indents.append(len(block.marker) + 1)
+                parts.append((f"{indent}{block.marker} {text}", True))
+                continue
+            text = f"{indent}{' ' * (item_indents[-1] if item_indents else 0)}{text}"
+        elif block.kind == QUOTE:
+            text = "> " * (block.level + 1) + text
+        elif block.kind == CODE and markdown:
+            fence = "`" * max(3, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+            info = " ".join(block.marker.replace("`", "").split())
+            text = f"{fence}{info}\n{text}\n{fence}"
+        if block.kind != ITEM:
+            item_indents.clear()
+        parts.append((text, False))
+    laid = parts[0][0] if parts else ""
+    for (_, after_item), (text, item) in pairwise(parts):
+        laid += ("\n" if after_item and item else "\n\n") + text  # one list, its items tight
+    return laid
+
+
+def _table(cells: dict[tuple[int, int], str], columns: int, markdown: bool) -> str:
+    """A table from its cells by (row, column); a missing cell is an empty one."""
+    columns = max([columns, *(column + 1 for _, column in cells)])
+    rows = max((row for row, _ in cells), default=0) + 1
+    lines = []
+    for row in range(rows):
+        values = [cells.get((row, column), "") for column in range(columns)]
+        lines.append("| " + " | ".join(values) + " |" if markdown else " | ".join(values).rstrip())
+        if row == 0 and markdown:
+            lines.append("|" + " --- |" * columns)
+    return "\n".join(lines)
 
 
 def _check_these(brief: Brief) -> list[str]:
@@ -284,11 +377,16 @@ def _provenance(brief: Brief) -> list[str]:
         f"- Coverage: {coverage.sentences} sentences, {coverage.segments} segments, "
         f"{coverage.translated} translated, {coverage.flagged} doubtful "
         f"({coverage.retried} retried with stricter decoding)"
+        + (f", {coverage.verbatim} code kept as it is" if coverage.verbatim else "")
     )
     lines.append(f"- Language: {_text(brief.language.description)}")
     lines.append(f"- Cleaning: {_text(_cleaning(brief.cleaning))}")
     for key, value in source.metadata.items():
-        label = "Article date (from the web page)" if key == "date" else f"Web page {_text(key)}"
+        # Metadata comes from a web page's head, or from a Markdown file's front matter.
+        origin = "front matter" if source.path.suffix.lower() == ".md" else "web page"
+        label = (
+            f"Article date (from the {origin})" if key == "date" else f"{origin.capitalize()} {_text(key)}"
+        )
         lines.append(f"- {label}: {_text(value)}")
     for warning in source.warnings:
         lines.append(f"- Warning: {_text(warning)}")
@@ -306,10 +404,16 @@ def _cleaning(cleaning: Cleaning) -> str:
         if line.reason != "no visible text"
     )
     if not reasons:
-        return "no boilerplate found"
+        return "no boilerplate found (nothing of the text removed)"
     counted = ", ".join(f"{reason} x{count}" if count > 1 else reason for reason, count in reasons.items())
     lines = sum(reasons.values())
-    return f"{lines} line{'s' if lines > 1 else ''} removed as boilerplate ({counted}); listed in the JSON"
+    share = cleaning.removed_characters / cleaning.characters if cleaning.characters else 0.0
+    shown_share = f"{share:.0%}" if share >= 0.005 else "under 1%"
+    warning = " (more than is usual: check them)" if cleaning.much_removed else ""
+    return (
+        f"{lines} line{'s' if lines > 1 else ''} removed as boilerplate, {shown_share} of the text"
+        f"{warning} ({counted}); listed in the JSON"
+    )
 
 
 # Characters that can make markup anywhere in a line of CommonMark (and GitHub's tables and

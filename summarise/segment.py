@@ -8,10 +8,12 @@ budget is split at clause boundaries, then between words, then, as a last resort
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from .brief import CODE, CODE_CLOSE, CODE_OPEN, Block, code_span, inline_runs
 
 if TYPE_CHECKING:
     from somajo import SoMaJo
@@ -34,6 +36,7 @@ class Segment:
     paragraph: int
     sentence: int  # index of the sentence within the whole article
     text: str
+    verbatim: bool = False  # code: kept as it is, never sent to the translator
 
 
 @dataclass
@@ -64,20 +67,59 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def segment_paragraphs(paragraphs: list[str], count_tokens: TokenCounter, budget: int) -> Segmentation:
-    """Split paragraphs into sentences and sentences into segments of at most `budget` tokens."""
+def segment_paragraphs(
+    paragraphs: list[str], count_tokens: TokenCounter, budget: int, blocks: Sequence[Block] = ()
+) -> Segmentation:
+    """Split paragraphs into sentences and sentences into segments of at most `budget` tokens.
+
+    With `blocks` (Markdown), a code block is one verbatim segment, and inline code splits its
+    sentence: the code between the pieces is a verbatim segment of its own, shown as a code span."""
     segments: list[Segment] = []
     sentence_index = 0
     # A paragraph that comes again (a dateline, a disclaimer, a file of concatenated articles) is
     # split once: sentence splitting is most of this stage's time.
-    split: dict[str, list[list[str]]] = {}
+    split: dict[str, list[list[tuple[str, bool]]]] = {}
     for paragraph_index, paragraph in enumerate(paragraphs):
+        if blocks and blocks[paragraph_index].kind == CODE:
+            segments.append(Segment(paragraph_index, sentence_index, paragraph, verbatim=True))
+            sentence_index += 1
+            continue
         if paragraph not in split:
-            split[paragraph] = [fit_to_budget(s, count_tokens, budget) for s in split_sentences(paragraph)]
+            split[paragraph] = [_pieces(s, count_tokens, budget) for s in _sentences(paragraph)]
         for pieces in split[paragraph]:
-            segments.extend(Segment(paragraph_index, sentence_index, piece) for piece in pieces)
+            segments.extend(Segment(paragraph_index, sentence_index, text, code) for text, code in pieces)
             sentence_index += 1
     return Segmentation(sentences=sentence_index, segments=segments)
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """The paragraph's sentences; a sentence boundary the splitter found inside inline code is
+    undone (the code's full stops are not the sentence's)."""
+    sentences: list[str] = []
+    for sentence in split_sentences(paragraph):
+        if sentences and sentences[-1].count(CODE_OPEN) > sentences[-1].count(CODE_CLOSE):
+            sentences[-1] += " " + sentence
+        else:
+            sentences.append(sentence)
+    return sentences
+
+
+def _pieces(sentence: str, count_tokens: TokenCounter, budget: int) -> list[tuple[str, bool]]:
+    """A sentence's segments as (text, verbatim): prose fitted to the budget, code as a code span."""
+    if CODE_OPEN not in sentence:
+        return [(piece, False) for piece in fit_to_budget(sentence, count_tokens, budget)]
+    pieces: list[tuple[str, bool]] = []
+    for run, code in inline_runs(sentence):
+        if code:
+            pieces.append((code_span(run), True))
+        elif not any(char.isalnum() for char in run):  # punctuation: nothing to translate
+            if pieces and pieces[-1][1] and not run[:1].isspace():  # the full stop after the code
+                pieces[-1] = (pieces[-1][0] + run.strip(), True)
+            else:
+                pieces.append((run.strip(), True))
+        else:
+            pieces.extend((piece, False) for piece in fit_to_budget(run.strip(), count_tokens, budget))
+    return pieces
 
 
 def fit_to_budget(text: str, count_tokens: TokenCounter, budget: int, level: int = 0) -> list[str]:

@@ -6,7 +6,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .brief import LanguageRecord, Segment, Translation, Unit, assemble_paragraphs
+from .brief import (
+    CODE,
+    Block,
+    LanguageRecord,
+    Segment,
+    Translation,
+    Unit,
+    assemble_paragraphs,
+    with_code_spans,
+)
 from .engines import Decoding, Engine, FixedLengths, Hypothesis, Job
 from .errors import StopRequested
 from .guard import GuardSettings, better, check_segment
@@ -211,10 +220,14 @@ def assemble_translation(
     language: LanguageRecord,
     translated: Mapping[str, TranslatedSegment],
     engine: str,
+    blocks: Sequence[Block] = (),
 ) -> Translation:
     """An article's translation, put back together from its segments' translations, in order."""
     segments = tuple(
-        Segment.of(translated[s.text].unit(s.text), s.paragraph, s.sentence) for s in segmentation.segments
+        Segment.of(Unit(s.text, s.text), s.paragraph, s.sentence, verbatim=True)
+        if s.verbatim
+        else Segment.of(translated[s.text].unit(s.text), s.paragraph, s.sentence)
+        for s in segmentation.segments
     )
     paragraphs = assemble_paragraphs(
         [s.paragraph for s in segments], [s.target for s in segments], paragraph_count
@@ -226,16 +239,24 @@ def assemble_translation(
         sentences=segmentation.sentences,
         segments=segments,
         paragraphs=tuple(paragraphs),
+        blocks=tuple(blocks),
     )
 
 
-def passed_through(headline: str | None, paragraphs: Sequence[str], language: LanguageRecord) -> Translation:
+def passed_through(
+    headline: str | None, paragraphs: Sequence[str], language: LanguageRecord, blocks: Sequence[Block] = ()
+) -> Translation:
     """An English article: its own text in place of a translation, one unit per paragraph."""
+    shown = [with_code_spans(text) for text in paragraphs]
     return Translation(
         engine="",
         language=language,
         headline=Unit(headline, headline) if headline else None,
         sentences=len(paragraphs),
-        segments=tuple(Segment(text, text, paragraph=i, sentence=i) for i, text in enumerate(paragraphs)),
-        paragraphs=tuple(paragraphs),
+        segments=tuple(
+            Segment(text, text, paragraph=i, sentence=i, verbatim=bool(blocks) and blocks[i].kind == CODE)
+            for i, text in enumerate(shown)
+        ),
+        paragraphs=tuple(shown),
+        blocks=tuple(blocks),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from cleaning_cases import MORE_JUNK, MORE_TEXT, SEEDS
@@ -238,3 +238,52 @@ def test_wire_copy_shared_by_several_articles_of_a_run_is_kept_in_each(
         assert record["cleaning"]["removed"] == []
     # Translated once: the shared sentences come from the translation memory for the later articles.
     assert report.segments_translated == 3 + 3  # three headlines, three shared sentences
+
+
+def test_every_brief_states_the_share_cleaning_removed_and_warns_above_the_threshold(
+    tmp_path: Path, copy_marian: Path
+) -> None:
+    from cleaning_cases import MORE_JUNK
+
+    from summarise.clean import MUCH_REMOVED_SHARE
+
+    usual = "\n\n".join(
+        ["Bahnstreik legt Deutschland lahm", LEAD, LEAD.replace("Montag", "Dienstag"), MORE_JUNK[0]]
+    )
+    # A short article in much furniture: most of what was read is removed, all of it by rule.
+    unusual = "\n\n".join(["Bahnstreik legt Deutschland lahm", LEAD, *MORE_JUNK[:8]])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "usual.txt").write_text(usual, encoding="utf-8")
+    (inbox / "unusual.txt").write_text(unusual, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["translate", str(inbox), "-o", str(out), "--translator", str(copy_marian), "--beams", "1"]
+    )
+    assert result.exit_code == 0, result.output  # a warning, not a failure
+    records = {
+        name: json.loads((out / f"{name}.json").read_text(encoding="utf-8")) for name in ("usual", "unusual")
+    }
+    for record in records.values():
+        cleaning = record["cleaning"]
+        removed = sum(len(line["text"]) for line in cleaning["removed"])
+        assert cleaning["removed_characters"] == removed > 0
+        assert cleaning["removed_share"] == round(removed / cleaning["characters"], 3)
+    assert records["usual"]["cleaning"]["much_removed"] is False
+    assert records["unusual"]["cleaning"]["removed_share"] > MUCH_REMOVED_SHARE
+    assert records["unusual"]["cleaning"]["much_removed"] is True
+    warnings = [line for line in result.stderr.splitlines() if "cleaning removed" in line]
+    assert len(warnings) == 1 and warnings[0].lower().startswith("warning: ") and "unusual.txt" in warnings[0]
+    assert "--keep-boilerplate" in warnings[0]
+    assert any("cleaning removed" in w for w in records["unusual"]["source"]["warnings"])
+
+
+def test_the_seeds_correct_removals_stay_under_the_warning_threshold() -> None:
+    from summarise.clean import MUCH_REMOVED_SHARE
+    from summarise.read import InputFile, read_article
+
+    for path in sorted((REPO / "seeds").iterdir()):
+        article = read_article(InputFile(path, PurePosixPath(path.name)))
+        cleaned = clean_paragraphs(article.paragraphs)
+        assert cleaned.removed and not cleaned.much_removed
+        assert cleaned.removed_characters < MUCH_REMOVED_SHARE * cleaned.characters

@@ -43,6 +43,7 @@ def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
             # Random weights: the guard doubts most of it, retries it, and says so.
             "flagged": len([f for f in record["flags"] if not f.get("headline")]),
             "retried": sum(s["retried"] for s in segments),
+            "verbatim": 0,  # no code in a plain-text article
         }
         doubted = [f["segment"] for f in record["flags"] if not f.get("headline")]
         assert doubted == [i for i, s in enumerate(segments) if s["flags"]]

@@ -26,10 +26,10 @@ def test_an_unexpected_error_inside_one_article_fails_that_article_alone(
     real_clean = clean_paragraphs
     doomed = next(seeds_copy.glob("002_*.txt")).read_text(encoding="utf-8").splitlines()[0].strip()
 
-    def clean(paragraphs: list[str], *args: Any) -> Any:
+    def clean(paragraphs: list[str], *args: Any, **kwargs: Any) -> Any:
         if paragraphs[0] == doomed:
             raise ValueError("a bug in the clean stage")
-        return real_clean(paragraphs, *args)
+        return real_clean(paragraphs, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "clean_paragraphs", clean)
     result = runner.invoke(app, brief_args(seeds_copy, tmp_path / "out", tiny_marian, tiny_bart))

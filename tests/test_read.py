@@ -192,3 +192,21 @@ def test_a_wrapped_text_without_any_paragraph_end_is_cut_into_bounded_paragraphs
     paragraphs = split_paragraphs(text)
     assert max(len(p) for p in paragraphs) < 4200
     assert " ".join(paragraphs).split() == text.split()  # every word kept, in order
+
+
+def test_a_five_line_article_is_briefed_line_by_line(tmp_path: Path, copy_marian: Path) -> None:
+    import json
+
+    from support import options
+
+    from summarise.pipeline import run
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "streik.txt").write_text(FIVE_LINES, encoding="utf-8")
+    assert run([inbox], options(tmp_path / "out", copy_marian, None)).exit_code == 0
+    record = json.loads((tmp_path / "out" / "streik.json").read_text(encoding="utf-8"))
+    lines = FIVE_LINES.strip().split("\n")
+    assert record["headline"]["source"] == lines[0]  # the title is the headline, not the file name
+    assert [s["source"] for s in record["segments"]] == lines[1:]  # one sentence each, none run together
+    assert [s["paragraph"] for s in record["segments"]] == [0, 1, 2, 3]

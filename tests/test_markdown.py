@@ -1,0 +1,139 @@
+"""Markdown articles read as Markdown: front matter is metadata, code is kept as it is, headings,
+list items and table cells are units, and the structure survives into the brief."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support import brief_args, inbox_with, options, runner
+
+from summarise.brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, QUOTE
+from summarise.cli import app
+from summarise.pipeline import run
+from summarise.read import read_markdown
+
+ARTICLE = """---
+title: Bahnstreik legt Deutschland lahm
+date: 2024-03-07
+author: [Anna Schmidt, Peter Müller]
+tags: [bahn, streik]
+---
+# Bahnstreik legt Deutschland lahm
+
+Die Gewerkschaft hat zum Streik aufgerufen. Den Stand zeigt `curl -s status.bahn.de` an.
+
+## Was Pendler wissen müssen
+
+- Fernzüge fallen am Montag aus.
+- Regionalbahnen fahren teilweise.
+  1. S-Bahn Berlin
+  2. S-Bahn München
+
+| Linie | Status |
+|---|---|
+| ICE 1 | fällt aus |
+| RE 7 | |
+
+```bash
+curl https://bahn.de/status
+
+echo "fertig"  # zwei Zeilen, eine Leerzeile
+```
+
+> Wir bitten um Verständnis, sagte ein Sprecher der Bahn.
+"""
+CODE_BLOCK = 'curl https://bahn.de/status\n\necho "fertig"  # zwei Zeilen, eine Leerzeile'
+
+
+def test_markdown_is_read_by_its_structure() -> None:
+    paragraphs, blocks, metadata, warnings = read_markdown(ARTICLE)
+    assert warnings == []
+    assert metadata == {
+        "title": "Bahnstreik legt Deutschland lahm",
+        "date": "2024-03-07",
+        "author": "Anna Schmidt, Peter Müller",
+    }
+    text = "\n".join(paragraphs)
+    for front in ("---", "title:", "tags", "date:"):
+        assert front not in text  # front matter is metadata, not text
+    assert "|" not in text and "```" not in text  # no table rule, no fence
+    laid = [(b.kind, p) for p, b in zip(paragraphs, blocks, strict=True)]
+    assert laid[0] == (HEADING, "Bahnstreik legt Deutschland lahm")
+    assert (
+        laid[1][1] == "Die Gewerkschaft hat zum Streik aufgerufen. Den Stand zeigt "
+        f"{CODE_OPEN}curl -s status.bahn.de{CODE_CLOSE} an."
+    )
+    assert laid[2] == (HEADING, "Was Pendler wissen müssen") and blocks[2].level == 2
+    assert [(b.level, b.marker, p) for p, b in zip(paragraphs, blocks, strict=True) if b.kind == ITEM] == [
+        (0, "-", "Fernzüge fallen am Montag aus."),
+        (0, "-", "Regionalbahnen fahren teilweise."),
+        (1, "1.", "S-Bahn Berlin"),
+        (1, "2.", "S-Bahn München"),
+    ]
+    cells = {(b.row, b.column): p for p, b in zip(paragraphs, blocks, strict=True) if b.kind == CELL}
+    assert cells == {(0, 0): "Linie", (0, 1): "Status", (1, 0): "ICE 1", (1, 1): "fällt aus", (2, 0): "RE 7"}
+    assert {b.columns for b in blocks if b.kind == CELL} == {2}
+    assert (CODE, CODE_BLOCK) in laid and blocks[laid.index((CODE, CODE_BLOCK))].marker == "bash"
+    assert laid[-1] == (QUOTE, "Wir bitten um Verständnis, sagte ein Sprecher der Bahn.")
+
+
+def test_front_matter_that_is_not_valid_is_left_out_with_a_warning() -> None:
+    paragraphs, _, metadata, warnings = read_markdown(
+        "---\ntitle: [nicht geschlossen\n---\nEin Satz im Text.\n"
+    )
+    assert paragraphs == ["Ein Satz im Text."] and metadata == {}
+    assert len(warnings) == 1 and warnings[0].startswith("front matter not read")
+
+
+def test_a_markdown_article_keeps_its_structure_in_the_brief(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    inbox = inbox_with(tmp_path, {"bahn.md": ARTICLE})
+    out = tmp_path / "out"
+    result = runner.invoke(app, brief_args(inbox, out, copy_marian, tiny_bart))
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "bahn.json").read_text(encoding="utf-8"))
+    # The title comes from the front matter's (here also the top heading): never the file name.
+    assert record["headline"]["source"] == "Bahnstreik legt Deutschland lahm"
+    assert record["source"]["metadata"]["author"] == "Anna Schmidt, Peter Müller"
+    sources = [s["source"] for s in record["segments"] if not s.get("verbatim")]
+    assert not any(marker in s for s in sources for marker in ("---", "title:", "|", "```", "curl"))
+    # Code is never translated and comes back exactly; inline code as a code span.
+    verbatim = [s for s in record["segments"] if s.get("verbatim")]
+    assert [s["target"] for s in verbatim] == ["`curl -s status.bahn.de`", CODE_BLOCK]
+    assert all(s["source"] == s["target"] and s["confidence"] is None for s in verbatim)
+    kinds = [b["kind"] for b in record["structure"]]
+    assert kinds.count("cell") == 5 and kinds.count("item") == 4 and "code" in kinds
+    brief = (out / "bahn.md").read_text(encoding="utf-8")
+    assert f"```bash\n{CODE_BLOCK}\n```" in brief
+    assert "`curl -s status.bahn.de`" in brief
+    assert "\n#### " in brief  # the article's second-level heading, under the brief's own headings
+    assert "\n| --- | --- |\n" in brief
+    assert "- Article date (from the front matter): 2024-03-07" in brief
+    page = (out / "bahn.html").read_text(encoding="utf-8")
+    for element in (
+        "<table>",
+        "<th>",
+        "<ol>",
+        "<ul>",
+        "<blockquote>",
+        '<code class="language-bash">',
+        "<h4>",
+    ):
+        assert element in page, element
+    translation = page.split("<h2>Translation</h2>")[1].split("<hr")[0]
+    assert translation.count("<li>") == 4 and translation.count("<td>") == 4  # a missing cell is empty
+
+
+def test_the_same_markdown_text_as_prose_and_as_a_table_are_different_translations(
+    tmp_path: Path, copy_marian: Path
+) -> None:
+    prose = "Linie\n\nStatus\n"
+    table = "| Linie |\n|---|\n| Status |\n"
+    inbox = inbox_with(tmp_path, {"a.md": prose, "b.md": table})
+    report = run([inbox], options(tmp_path / "out", copy_marian, None))
+    assert report.exit_code == 0
+    a = json.loads((tmp_path / "out" / "a.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "out" / "b.json").read_text(encoding="utf-8"))
+    assert a["structure"] is None and [x["kind"] for x in b["structure"]] == ["cell", "cell"]
