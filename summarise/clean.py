@@ -6,7 +6,8 @@ Boilerplate is found three ways, and every removed line is kept with its reason:
   and at the very end of an article, a run of three or more short lines without sentence
   punctuation (headlines of other articles);
 - by evidence across the run: a short line found in several different articles of one run, unless
-  it ends like a sentence (shared wire copy is a duplicate, not junk).
+  it ends like a sentence or the articles that share it are copies of one text (agency copy, a
+  developing story): shared text is a duplicate, not junk.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ TRAILING_ITEM_MAX_CHARS = 120
 # Evidence across a run: a line this short, found in this many different articles.
 REPEATED_MAX_CHARS = 200
 REPEATED_MIN_ARTICLES = 3
+# Articles with at least this share of their text in sentences found in other articles of the run
+# are copies of one text: the short lines they share are theirs, not a site's.
+SHARED_COPY_SHARE = 0.3
 
 
 @dataclass
@@ -100,47 +104,90 @@ def boilerplate_rules() -> tuple[Rule, ...]:
 class RepeatedLines:
     """Short lines seen in several different articles of one run: boilerplate by evidence.
 
+    Text shared by articles is not junk when the articles are copies of one text (versions of a
+    developing story, outlets printing the same agency copy): then its headline and subheadings are
+    shared too. So a repeated line counts as boilerplate only while most of the articles that
+    have it share little of their sentences with other articles of the run (SHARED_COPY_SHARE).
+
     Lines are counted by key (`line_keys`): the output folder's ledger keeps each article's keys,
     so the evidence of a re-run is counted without reading the articles that did not change."""
 
     def __init__(self, min_articles: int = REPEATED_MIN_ARTICLES) -> None:
         self.min_articles = min_articles
         self._articles: dict[str, set[str]] = defaultdict(set)
+        self._keys: dict[str, list[str]] = {}
+        self._shared: dict[str, float] = {}  # per article: the share of its text in shared sentences
+        self._verdict: dict[str, bool] = {}
 
     def add(self, article_id: str, keys: Iterable[str]) -> None:
         """Count an article's lines (their keys); the same content under two names counts once
         (same id)."""
-        for key in keys:
+        if article_id in self._keys:
+            return
+        self._keys[article_id] = list(keys)
+        for key in self._keys[article_id]:
             self._articles[key].add(article_id)
+        self._shared.clear()
+        self._verdict.clear()
 
     def articles_with(self, line: str) -> int:
         return len(self._articles.get(_line_key(line), ()))
 
     def is_repeated(self, line: str) -> bool:
-        return self.articles_with(line) >= self.min_articles  # longer lines were never counted
+        return self._boilerplate(_line_key(line))
 
     def verdicts(self, keys: Iterable[str]) -> tuple[int, ...]:
         """What this evidence says of an article's lines: for each, the number of articles that
         have it where that makes it boilerplate, else 0. While these stay the same, cleaning the
         article gives the same text (the count is part of a removed line's reason)."""
-        counts = (len(self._articles.get(key, ())) for key in keys)
-        return tuple(count if count >= self.min_articles else 0 for count in counts)
+        return tuple(len(self._articles[key]) if self._boilerplate(key) else 0 for key in keys)
+
+    def _boilerplate(self, key: str) -> bool:
+        if (verdict := self._verdict.get(key)) is None:
+            articles = self._articles.get(key, set())
+            length, sentence = _key_parts(key)
+            verdict = (
+                len(articles) >= self.min_articles
+                and length <= REPEATED_MAX_CHARS
+                and not sentence  # shared sentences are shared text
+                and 2 * sum(1 for a in articles if self._shared_share(a) >= SHARED_COPY_SHARE)
+                <= len(articles)
+            )
+            self._verdict[key] = verdict
+        return verdict
+
+    def _shared_share(self, article_id: str) -> float:
+        """The share of an article's text in sentences that other articles of the run have too."""
+        if (share := self._shared.get(article_id)) is None:
+            total = shared = 0
+            for key in self._keys[article_id]:
+                length, sentence = _key_parts(key)
+                total += length
+                if sentence and len(self._articles[key]) >= 2:
+                    shared += length
+            share = self._shared[article_id] = shared / total if total else 0.0
+        return share
 
 
 def line_keys(paragraphs: Iterable[str]) -> list[str]:
-    """The keys of an article's lines that evidence across a run counts: the short ones."""
-    keys = []
-    for paragraph in paragraphs:
-        line = _normalise(paragraph)
-        if line and len(line) <= REPEATED_MAX_CHARS:
-            keys.append(_line_key(line))
-    return keys
+    """The keys of an article's lines, as evidence across a run counts them."""
+    return [_line_key(line) for line in map(_normalise, paragraphs) if line]
 
 
 def _line_key(line: str) -> str:
-    """A normalised line's key: 64 bits of a hash of its case-folded text."""
+    """A normalised line's key: 64 bits of a hash of its case-folded text, its length, and whether
+    it ends like a sentence ("s") or not ("-")."""
     data = line.casefold().encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    kind = "s" if _FULL_STOP.search(line) else "-"
+    return f"{hashlib.blake2b(data, digest_size=8).hexdigest()}:{len(line)}:{kind}"
+
+
+def _key_parts(key: str) -> tuple[int, bool]:
+    """A line key's length and whether its line ends like a sentence (a key that is not one of
+    ours, from a hand-edited ledger, reads as a long sentence: never boilerplate)."""
+    _, _, rest = key.partition(":")
+    length, _, kind = rest.partition(":")
+    return (int(length), kind == "s") if length.isdigit() else (sys.maxsize, True)
 
 
 def clean_paragraphs(
@@ -215,10 +262,10 @@ def _drop_boilerplate(
             heading = (text, rule) if rule.starts_list else heading
             continue
         heading = None
-        # Evidence removes only what looks like boilerplate by its form: a line shared by several
-        # articles that ends like a sentence is shared text (agency copy, a developing story),
-        # translated once by the translation memory and kept in every brief.
-        if repeated is not None and repeated.is_repeated(text) and not _FULL_STOP.search(text):
+        # Evidence removes only what looks like boilerplate by its form, and only where the articles
+        # that share it are not copies of one text (RepeatedLines): shared sentences, a shared
+        # story's headline and subheadings are translated once by the translation memory and kept.
+        if repeated is not None and repeated.is_repeated(text):
             count = repeated.articles_with(text)
             removed.append(RemovedLine(index, text, f"repeated in {count} articles of this run"))
         else:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -270,7 +271,9 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
         else:
             paragraphs = split_paragraphs(text)
     if not paragraphs:
-        raise InputError(source.path, "empty file (no text)")
+        raise InputError(
+            source.path, "no text besides its front matter" if metadata else "empty file (no text)"
+        )
     return Article(
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -535,7 +538,14 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
         else:
             metadata = parsed
         text = text[front.end() :]
-    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    # No nesting limit: markdown-it drops whatever lies deeper than its limit (20 in CommonMark
+    # mode), silently. Nesting too deep for Python's stack is read as plain text instead.
+    parser = MarkdownIt("commonmark", {"html": False, "maxNesting": sys.maxsize}).enable("table")
+    try:
+        tokens = parser.parse(text)
+    except RecursionError:
+        warnings.append("Markdown nested too deeply to follow its structure; read as plain text")
+        return split_paragraphs(text), [], metadata, warnings
     paragraphs: list[str] = []
     blocks: list[Block] = []
 
@@ -550,7 +560,6 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
     table = -1
     row = column = 0
     widths: dict[int, int] = {}  # each table's width: the cells of its header row
-    tokens = parser.parse(text)
     for index, token in enumerate(tokens):
         kind = token.type
         if kind in ("bullet_list_open", "ordered_list_open"):
@@ -591,16 +600,20 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
                         lists[-1] = (bullet, number + 1)
                 add(content, Block(ITEM, level=len(lists) - 1, marker=marker))
                 item_started = False
-            elif quotes:
-                add(content, Block(QUOTE, level=quotes - 1))
             else:
-                add(content, Block(PARAGRAPH))
+                # A long paragraph (one sentence per line, as a ticker writes) is cut at its line
+                # breaks into paragraphs of a bounded size, as plain text is (MAX_JOINED_CHARS).
+                form = Block(QUOTE, level=quotes - 1) if quotes else Block(PARAGRAPH)
+                for part in _bounded(content, _inline_text(token, breaks="\n")):
+                    add(part, form)
     blocks = [
         Block(CELL, table=b.table, row=b.row, column=b.column, columns=widths.get(b.table, b.column + 1))
         if b.kind == CELL
         else b
         for b in blocks
     ]
+    if not paragraphs:  # front matter alone: its title is no article
+        return [], [], metadata, warnings
     title = metadata.get("title")
     first_heading = next((p for p, b in zip(paragraphs, blocks, strict=True) if b.kind == HEADING), None)
     if title and title != first_heading:
@@ -611,15 +624,33 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
     return paragraphs, blocks, metadata, warnings
 
 
-def _inline_text(token: Any) -> str:
+def _bounded(content: str, with_breaks: str) -> list[str]:
+    """A paragraph as it is, or, when over MAX_JOINED_CHARS, cut at its line breaks into parts of
+    about that size (`with_breaks`: the same text with its line breaks kept as newlines)."""
+    if len(content) <= MAX_JOINED_CHARS:
+        return [content]
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in with_breaks.split("\n"):
+        current.append(line)
+        size += len(line) + 1
+        if size > MAX_JOINED_CHARS:
+            parts.append(" ".join(current).strip())
+            current, size = [], 0
+    parts.append(" ".join(current).strip())
+    return [part for part in parts if part]
+
+
+def _inline_text(token: Any, breaks: str = " ") -> str:
     """An inline token's text: emphasis and links dropped (their text kept), images as their
-    alt text, line breaks as spaces, inline code between CODE_OPEN and CODE_CLOSE."""
+    alt text, line breaks as `breaks`, inline code between CODE_OPEN and CODE_CLOSE."""
     parts: list[str] = []
     for child in token.children or ():
         if child.type in ("text", "html_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
+            parts.append(breaks)
         elif child.type == "code_inline":
             parts.append(f"{CODE_OPEN}{child.content}{CODE_CLOSE}")
         elif child.type == "image":

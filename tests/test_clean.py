@@ -287,3 +287,30 @@ def test_the_seeds_correct_removals_stay_under_the_warning_threshold() -> None:
         cleaned = clean_paragraphs(article.paragraphs)
         assert cleaned.removed and not cleaned.much_removed
         assert cleaned.removed_characters < MUCH_REMOVED_SHARE * cleaned.characters
+
+
+def test_the_headline_and_subheadings_of_copies_of_one_story_are_kept() -> None:
+    # Three outlets print the same agency story: headline, subheading and all. What they share
+    # is the story, not a site's furniture, even where it has the form of furniture.
+    story = [
+        "Bahnstreik legt Deutschland lahm",
+        "Die Gewerkschaft hat ihre Mitglieder für Montag zum Streik aufgerufen.",
+        "Was Pendler wissen müssen",
+        "Fernzüge und Regionalbahnen bleiben nach Angaben der Bahn im Depot.",
+        "Pendler sollen auf Busse ausweichen oder im Homeoffice arbeiten.",
+    ]
+    outlets = {f"outlet{i}": [*story, f"Mehr aus Ressort {i}"] for i in range(3)}
+    # Three articles of one site, different stories, with the site's own line: still boilerplate.
+    site = {
+        f"site{i}": [f"Meldung {i}: " + story[1].replace("Montag", day), "Startseite Politik Wirtschaft"]
+        for i, day in enumerate(["Dienstag", "Mittwoch", "Donnerstag"])
+    }
+    repeated = RepeatedLines()
+    for article_id, paragraphs in {**outlets, **site}.items():
+        repeated.add(article_id, line_keys(paragraphs))
+    for paragraphs in outlets.values():
+        cleaned = clean_paragraphs(paragraphs, repeated=repeated)
+        assert [cleaned.headline, *cleaned.paragraphs] == paragraphs and not cleaned.removed
+    for paragraphs in site.values():
+        cleaned = clean_paragraphs(paragraphs, repeated=repeated)
+        assert [r.text for r in cleaned.removed] == ["Startseite Politik Wirtschaft"]

@@ -137,3 +137,33 @@ def test_the_same_markdown_text_as_prose_and_as_a_table_are_different_translatio
     a = json.loads((tmp_path / "out" / "a.json").read_text(encoding="utf-8"))
     b = json.loads((tmp_path / "out" / "b.json").read_text(encoding="utf-8"))
     assert a["structure"] is None and [x["kind"] for x in b["structure"]] == ["cell", "cell"]
+
+
+def test_deep_nesting_loses_no_text() -> None:
+    # markdown-it drops what lies deeper than its nesting limit; summarise lifts the limit, and
+    # reads nesting too deep for the parser as plain text, with a warning.
+    for depth in (60, 3000):
+        source = "".join("  " * i + f"- Punkt auf Ebene {i}.\n" for i in range(depth))
+        paragraphs, _, _, warnings = read_markdown(source)
+        assert [p.removeprefix("- ") for p in paragraphs] == [f"Punkt auf Ebene {i}." for i in range(depth)]
+        assert bool(warnings) == (depth == 3000)
+
+
+def test_a_long_markdown_paragraph_is_cut_at_its_line_breaks_and_nothing_is_lost() -> None:
+    lines = [f"Meldung {i}: Der Index stieg um {i % 97} Punkte." for i in range(3000)]
+    paragraphs, _, _, _ = read_markdown("\n".join(lines) + "\n")
+    assert len(paragraphs) > 1 and max(len(p) for p in paragraphs) < 4200
+    assert " ".join(paragraphs) == " ".join(lines)
+
+
+def test_front_matter_alone_is_no_article(tmp_path: Path, copy_marian: Path) -> None:
+    inbox = inbox_with(
+        tmp_path, {"leer.md": "---\ntitle: Nur der Vorspann\n---\n", "gut.md": "Ein Satz im Text."}
+    )
+    result = runner.invoke(
+        app, ["translate", str(inbox), "-o", str(tmp_path / "out"), "--translator", str(copy_marian)]
+    )
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {inbox / 'leer.md'}: no text besides its front matter"]
+    assert (tmp_path / "out" / "gut.json").is_file()  # the rest of the run goes on
