@@ -540,7 +540,7 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
         text = text[front.end() :]
     # No nesting limit: markdown-it drops whatever lies deeper than its limit (20 in CommonMark
     # mode), silently. Nesting too deep for Python's stack is read as plain text instead.
-    parser = MarkdownIt("commonmark", {"html": False, "maxNesting": sys.maxsize}).enable("table")
+    parser = MarkdownIt("commonmark", {"html": True, "maxNesting": sys.maxsize}).enable("table")
     try:
         tokens = parser.parse(text)
     except RecursionError:
@@ -581,6 +581,9 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
             column += 1
             if row == 0:
                 widths[table] = column
+        elif kind == "html_block":  # what a reader of the rendered page sees of it: its text
+            for part in _html_text(token.content):
+                add(part, Block(QUOTE, level=quotes - 1) if quotes else Block(PARAGRAPH))
         elif kind in ("fence", "code_block"):
             code = token.content[:-1] if token.content.endswith("\n") else token.content
             add(code, Block(CODE, marker=token.info.strip() if kind == "fence" else ""))
@@ -647,7 +650,7 @@ def _inline_text(token: Any, breaks: str = " ") -> str:
     alt text, line breaks as `breaks`, inline code between CODE_OPEN and CODE_CLOSE."""
     parts: list[str] = []
     for child in token.children or ():
-        if child.type in ("text", "html_inline"):
+        if child.type == "text":  # an inline HTML tag is markup: the text around it is kept
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(breaks)
@@ -656,6 +659,41 @@ def _inline_text(token: Any, breaks: str = " ") -> str:
         elif child.type == "image":
             parts.append(child.content)
     return "".join(parts).strip()
+
+
+def _html_text(html: str) -> list[str]:
+    """The visible text of a block of raw HTML in Markdown, a paragraph per block element: no
+    comments, scripts or styles (a page would not show them)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    for hidden in root.xpath("//script|//style|//template|//comment()"):
+        hidden.drop_tree()  # keeps the text after it
+    blocks = {
+        "p",
+        "div",
+        "li",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "figcaption",
+        "dd",
+        "dt",
+    }
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag in blocks:
+            element.tail = "\n" + (element.tail or "")
+            element.text = "\n" + (element.text or "")
+    return [" ".join(line.split()) for line in root.text_content().split("\n") if line.strip()]
 
 
 def _front_matter(yaml_text: str | None, toml_text: str | None) -> dict[str, str] | str:

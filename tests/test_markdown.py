@@ -167,3 +167,17 @@ def test_front_matter_alone_is_no_article(tmp_path: Path, copy_marian: Path) -> 
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {inbox / 'leer.md'}: no text besides its front matter"]
     assert (tmp_path / "out" / "gut.json").is_file()  # the rest of the run goes on
+
+
+def test_raw_html_in_markdown_gives_its_visible_text_only() -> None:
+    source = (
+        "<!-- ein Kommentar der Redaktion -->\n\n"
+        "Text mit <b>fett</b> gesetztem Wort.\n\n"
+        '<div class="kasten">\n<p>Ein Absatz im Kasten.</p>\n<script>track("x")</script>\n</div>\n\n'
+        '<iframe src="https://example.org/video"></iframe>\n'
+    )
+    paragraphs, _, _, _ = read_markdown(source)
+    assert [" ".join(p.split()) for p in paragraphs] == [
+        "Text mit fett gesetztem Wort.",
+        "Ein Absatz im Kasten.",
+    ]
