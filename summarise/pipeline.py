@@ -597,7 +597,7 @@ class _Run:
             self._loading("summariser")
             summariser = self.session.summariser()
             translated = [w for w in works if w.translation is not None]
-            texts = [[s.target for s in w.translation.segments] for w in translated if w.translation]
+            texts = [_summary_input(w.translation) for w in translated if w.translation]
 
             def keep(done: dict[int, Summary | SummariseError]) -> None:
                 # Stored as they come: on a cluster, a stopped driver keeps the summaries made.
@@ -747,6 +747,18 @@ def _is_file(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False
+
+
+def _summary_input(translation: Translation) -> list[str]:
+    """What the summariser reads: the translation's segments, without code blocks (a summary is of
+    the prose; inline code stays, it is part of its sentence), unless there is nothing else."""
+    blocks = translation.blocks
+    prose = [
+        s.target
+        for s in translation.segments
+        if not (s.verbatim and blocks and blocks[s.paragraph].kind == CODE)
+    ]
+    return prose or [s.target for s in translation.segments]
 
 
 def _content_digest(cleaned: CleanText) -> str:

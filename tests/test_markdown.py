@@ -181,3 +181,22 @@ def test_raw_html_in_markdown_gives_its_visible_text_only() -> None:
         "Text mit fett gesetztem Wort.",
         "Ein Absatz im Kasten.",
     ]
+
+
+def test_the_summariser_reads_the_prose_not_the_code_blocks() -> None:
+    from summarise.brief import PARAGRAPH, Block, LanguageRecord, Segment, Translation
+    from summarise.pipeline import _summary_input
+
+    german = LanguageRecord("de", "German", "de", 1.0, "detector", "German", True)
+    segments = (
+        Segment("Rufen Sie", "Call", paragraph=0, sentence=0),
+        Segment("`status()`", "`status()`", paragraph=0, sentence=0, verbatim=True),
+        Segment("auf.", "on.", paragraph=0, sentence=0),
+        Segment("print(1)", "print(1)", paragraph=1, sentence=1, verbatim=True),
+    )
+    translation = Translation(
+        "", german, None, 2, segments, ("Call `status()` on.", "print(1)"), (Block(PARAGRAPH), Block(CODE))
+    )
+    assert _summary_input(translation) == ["Call", "`status()`", "on."]
+    only_code = Translation("", german, None, 1, segments[3:], ("print(1)",), (Block(PARAGRAPH), Block(CODE)))
+    assert _summary_input(only_code) == ["print(1)"]  # nothing else to summarise
