@@ -397,6 +397,7 @@ def split_paragraphs(text: str) -> list[str]:
     paragraphs: list[str] = []
     current: list[str] = []  # the lines of the paragraph being joined
     size = 0
+    first = next((i for i, line in enumerate(lines) if line), -1)
     for index, line in enumerate(lines):
         if not line:
             _close(current, paragraphs)
@@ -405,7 +406,7 @@ def split_paragraphs(text: str) -> list[str]:
         current.append(line)
         size += len(line)
         following = lines[index + 1] if index + 1 < len(lines) else ""
-        headline = index == _first_line(lines) and _headline_shaped(line, following)
+        headline = index == first and _headline_shaped(line, following)
         if headline or not _wrapped_here(line, following, width) or size > MAX_JOINED_CHARS:
             _close(current, paragraphs)
             current, size = [], 0
@@ -474,10 +475,6 @@ _BULLET_START = re.compile(r"^(?:[-–—•*·▪►]|\d{1,3}[.)])\s")
 
 # After a dangling hyphen these words start a new word: "Nord- und Süddeutschland".
 _JOINING_WORDS = frozenset({"und", "oder", "bis", "sowie", "bzw", "als", "wie", "and", "or", "to"})
-
-
-def _first_line(lines: list[str]) -> int:
-    return next((i for i, line in enumerate(lines) if line), -1)
 
 
 def _close(current: list[str], paragraphs: list[str]) -> None:
@@ -607,7 +604,7 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
                 # A long paragraph (one sentence per line, as a ticker writes) is cut at its line
                 # breaks into paragraphs of a bounded size, as plain text is (MAX_JOINED_CHARS).
                 form = Block(QUOTE, level=quotes - 1) if quotes else Block(PARAGRAPH)
-                for part in _bounded(content, _inline_text(token, breaks="\n")):
+                for part in _bounded(content, token):
                     add(part, form)
     blocks = [
         Block(CELL, table=b.table, row=b.row, column=b.column, columns=widths.get(b.table, b.column + 1))
@@ -627,15 +624,15 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
     return paragraphs, blocks, metadata, warnings
 
 
-def _bounded(content: str, with_breaks: str) -> list[str]:
-    """A paragraph as it is, or, when over MAX_JOINED_CHARS, cut at its line breaks into parts of
-    about that size (`with_breaks`: the same text with its line breaks kept as newlines)."""
+def _bounded(content: str, token: Any) -> list[str]:
+    """A paragraph's text (`content`, of the inline `token`) as it is, or, when over
+    MAX_JOINED_CHARS, cut at its line breaks into parts of about that size."""
     if len(content) <= MAX_JOINED_CHARS:
         return [content]
     parts: list[str] = []
     current: list[str] = []
     size = 0
-    for line in with_breaks.split("\n"):
+    for line in _inline_text(token, breaks="\n").split("\n"):
         current.append(line)
         size += len(line) + 1
         if size > MAX_JOINED_CHARS:
@@ -661,6 +658,10 @@ def _inline_text(token: Any, breaks: str = " ") -> str:
     return "".join(parts).strip()
 
 
+# Elements that start a paragraph of their own.
+_HTML_BLOCK = re.compile(r"p|div|li|t[dh]|h[1-6]|blockquote|figcaption|d[dt]|section|article|aside")
+
+
 def _html_text(html: str) -> list[str]:
     """The visible text of a block of raw HTML in Markdown, a paragraph per block element: no
     comments, scripts or styles (a page would not show them)."""
@@ -672,25 +673,8 @@ def _html_text(html: str) -> list[str]:
         return []
     for hidden in root.xpath("//script|//style|//template|//comment()"):
         hidden.drop_tree()  # keeps the text after it
-    blocks = {
-        "p",
-        "div",
-        "li",
-        "td",
-        "th",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "figcaption",
-        "dd",
-        "dt",
-    }
     for element in root.iter():
-        if isinstance(element.tag, str) and element.tag in blocks:
+        if isinstance(element.tag, str) and _HTML_BLOCK.fullmatch(element.tag):
             element.tail = "\n" + (element.tail or "")
             element.text = "\n" + (element.text or "")
     return [" ".join(line.split()) for line in root.text_content().split("\n") if line.strip()]

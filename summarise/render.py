@@ -37,6 +37,7 @@ from .brief import (
     Cleaning,
     Segment,
     assemble_paragraphs,
+    code_span,
     shown,
 )
 
@@ -337,6 +338,9 @@ def _laid_out(texts: Sequence[str | None], blocks: Sequence[Block], markdown: bo
     return laid
 
 
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def _table(cells: dict[tuple[int, int], str], columns: int, markdown: bool) -> str:
     """A table from its cells by (row, column); a missing cell is an empty one."""
     columns = max([columns, *(column + 1 for _, column in cells)])
@@ -344,6 +348,8 @@ def _table(cells: dict[tuple[int, int], str], columns: int, markdown: bool) -> s
     lines = []
     for row in range(rows):
         values = [cells.get((row, column), "") for column in range(columns)]
+        if markdown:  # a pipe in a code span would end the cell: escaped, as GFM's tables allow
+            values = [_UNESCAPED_PIPE.sub(r"\\|", value) for value in values]
         lines.append("| " + " | ".join(values) + " |" if markdown else " | ".join(values).rstrip())
         if row == 0 and markdown:
             lines.append("|" + " --- |" * columns)
@@ -437,11 +443,8 @@ def _text(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    """A code span that shows `text` as it is, whatever backticks it holds."""
-    text = " ".join(text.split())
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    """A code span that shows `text` as it is on one line, whatever backticks it holds."""
+    return code_span(" ".join(text.split()))
 
 
 def _link(path: PurePosixPath) -> str:

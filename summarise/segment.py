@@ -104,6 +104,10 @@ def _sentences(paragraph: str) -> list[str]:
     return sentences
 
 
+# Punctuation that closes what comes before it, written straight after inline code: "`x`.".
+_CLOSING = re.compile(r"[.,;:!?…)\]»“”'\"]+")
+
+
 def _pieces(sentence: str, count_tokens: TokenCounter, budget: int) -> list[tuple[str, bool]]:
     """A sentence's segments as (text, verbatim): prose fitted to the budget, code as a code span."""
     if CODE_OPEN not in sentence:
@@ -113,7 +117,7 @@ def _pieces(sentence: str, count_tokens: TokenCounter, budget: int) -> list[tupl
         if code:
             pieces.append((code_span(run), True))
         elif not any(char.isalnum() for char in run):  # punctuation: nothing to translate
-            if pieces and pieces[-1][1] and not run[:1].isspace():  # the full stop after the code
+            if pieces and pieces[-1][1] and _CLOSING.fullmatch(run):  # the full stop after the code
                 pieces[-1] = (pieces[-1][0] + run.strip(), True)
             else:
                 pieces.append((run.strip(), True))
