@@ -601,10 +601,12 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
                 add(content, Block(ITEM, level=len(lists) - 1, marker=marker))
                 item_started = False
             else:
-                # A long paragraph (one sentence per line, as a ticker writes) is cut at its line
-                # breaks into paragraphs of a bounded size, as plain text is (MAX_JOINED_CHARS).
+                # Lines of one Markdown paragraph are joined only where the evidence says they
+                # were wrapped, as in plain text: a copied article with a paragraph (or a headline)
+                # per line and no blank lines stays apart, and a ticker is no single paragraph.
                 form = Block(QUOTE, level=quotes - 1) if quotes else Block(PARAGRAPH)
-                for part in _bounded(content, token):
+                lines = _inline_text(token, breaks="\n")
+                for part in split_paragraphs(lines) if "\n" in lines else [content]:
                     add(part, form)
     blocks = [
         Block(CELL, table=b.table, row=b.row, column=b.column, columns=widths.get(b.table, b.column + 1))
@@ -622,24 +624,6 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
     if all(block.kind == PARAGRAPH for block in blocks):
         blocks = []
     return paragraphs, blocks, metadata, warnings
-
-
-def _bounded(content: str, token: Any) -> list[str]:
-    """A paragraph's text (`content`, of the inline `token`) as it is, or, when over
-    MAX_JOINED_CHARS, cut at its line breaks into parts of about that size."""
-    if len(content) <= MAX_JOINED_CHARS:
-        return [content]
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in _inline_text(token, breaks="\n").split("\n"):
-        current.append(line)
-        size += len(line) + 1
-        if size > MAX_JOINED_CHARS:
-            parts.append(" ".join(current).strip())
-            current, size = [], 0
-    parts.append(" ".join(current).strip())
-    return [part for part in parts if part]
 
 
 def _inline_text(token: Any, breaks: str = " ") -> str:

@@ -200,3 +200,28 @@ def test_the_summariser_reads_the_prose_not_the_code_blocks() -> None:
     assert _summary_input(translation) == ["Call", "`status()`", "on."]
     only_code = Translation("", german, None, 1, segments[3:], ("print(1)",), (Block(PARAGRAPH), Block(CODE)))
     assert _summary_input(only_code) == ["print(1)"]  # nothing else to summarise
+
+
+def test_lines_of_a_markdown_paragraph_are_joined_only_where_they_were_wrapped() -> None:
+    import textwrap
+
+    # A copied article saved as .md, a line per paragraph and no blank lines: the lines stay apart,
+    # the first is the headline (Markdown alone would make one paragraph of it all).
+    lines = [
+        "Bahnstreik legt den Verkehr in ganz Deutschland lahm",
+        "Die Gewerkschaft hat ihre Mitglieder für Montag zum Streik aufgerufen.",
+        "Fernzüge und Regionalbahnen bleiben nach Angaben der Bahn im Depot.",
+        "Pendler sollen auf Busse ausweichen oder im Homeoffice arbeiten.",
+    ]
+    assert read_markdown("\n".join(lines) + "\n")[0] == lines
+    # A paragraph wrapped at 72 columns, as Markdown is often written: one paragraph.
+    paragraph = (
+        "Der russische Präsident Wladimir Putin hat den nordkoreanischen Soldaten seinen Dank "
+        "ausgesprochen, die Moskaus Streitkräften bei der Verteidigung der Region Kursk vor einem "
+        "ukrainischen Einfall geholfen haben. Putin gab diese Erklärung während eines Treffens mit "
+        "dem nordkoreanischen Führer Kim Jong-un am Mittwoch in China ab."
+    )
+    assert read_markdown("# Titel\n\n" + "\n".join(textwrap.wrap(paragraph, 72)) + "\n")[0] == [
+        "Titel",
+        paragraph,
+    ]
