@@ -90,7 +90,7 @@ ITEM = "item"
 CELL = "cell"
 CODE = "code"
 QUOTE = "quote"
-BLOCK_KINDS = (PARAGRAPH, HEADING, ITEM, CELL, CODE, QUOTE)
+BLOCK_KINDS = (PARAGRAPH, HEADING, ITEM, CELL, CODE, QUOTE)  # as brief.schema.json lists them
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from support import SCHEMA_CHECKS, check_against_schema, inbox_with, runner, translate_args
 
-from summarise.brief import BRIEF_SCHEMA
+from summarise.brief import BLOCK_KINDS, BRIEF_SCHEMA
 from summarise.cli import app
 from summarise.pipeline import REPORT_SCHEMA
 
@@ -25,6 +25,11 @@ def test_each_schema_ships_in_the_package_and_is_a_valid_schema(kind: str) -> No
     schema = json.loads(resources.files("summarise").joinpath(f"{kind}.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["properties"]["schema"]["const"] == {"brief": BRIEF_SCHEMA, "report": REPORT_SCHEMA}[kind]
+
+
+def test_the_schema_names_every_kind_of_block_the_code_makes() -> None:
+    schema = json.loads(resources.files("summarise").joinpath("brief.schema.json").read_text("utf-8"))
+    assert schema["$defs"]["block"]["properties"]["kind"]["enum"] == list(BLOCK_KINDS)
 
 
 def test_the_golden_records_follow_the_schema() -> None:
