@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
+from .files import read_small_text
 
 CHOICES = {
     "engine": ("auto", "ct2", "torch"),
@@ -75,17 +76,17 @@ def load_config(path: Path | None = None) -> Config:
     """The config file's settings, checked; an absent file gives none."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path)
     except FileNotFoundError:
         return Config(path, False, {})
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(
-            f"{path}: cannot read the config file: {getattr(error, 'strerror', None) or error}"
-        ) from None
+    except InputError as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error.reason}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     values: dict[str, Any] = {}
     for key, value in data.items():
         values[key] = _checked(path, key, value)
@@ -99,9 +100,11 @@ def pin_revision(role: str, commit: str, path: Path | None = None) -> Path:
     path = path or config_path()
     load_config(path)  # a file with a mistake is named, not rewritten
     try:
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the config file: {error.strerror or error}") from None
+        text = read_small_text(path)
+    except FileNotFoundError:
+        text = ""
+    except InputError as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error.reason}") from None
     line = f'{role}_revision = "{commit}"'
     key = re.compile(rf"(?m)^{role}_revision\s*=.*$")
     if key.search(text):

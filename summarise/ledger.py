@@ -30,8 +30,9 @@ from typing import Any
 
 from .brief import BriefCard
 from .errors import InputError, OutputError
+from .files import FileState, read_bytes
 from .outputs import write_atomic
-from .read import Article, FileState, InputFile, read_bytes
+from .read import Article, InputFile
 
 log = logging.getLogger(__name__)
 

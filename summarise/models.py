@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, ModelLoadError, ModelUnavailableError, SummariseError
+from .errors import ConfigError, InputError, ModelLoadError, ModelUnavailableError, SummariseError
+from .files import read_small_text
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -73,9 +74,11 @@ def manifest_path() -> Path:
 def load_manifest(path: Path | None = None) -> dict[str, ModelSpec]:
     path = path or manifest_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"cannot read the model manifest {path}: {error}") from None
+        data = tomllib.loads(read_small_text(path))
+    except InputError as error:
+        raise ConfigError(f"cannot read the model manifest {path}: {error.reason}") from None
+    except (OSError, tomllib.TOMLDecodeError, RecursionError) as error:
+        raise ConfigError(f"cannot read the model manifest {path}: {error or 'nested too deeply'}") from None
     specs = {}
     for role in ROLES:
         entry = data.get(role)
@@ -93,7 +96,12 @@ def load_manifest(path: Path | None = None) -> dict[str, ModelSpec]:
 def pin_revision(role: str, commit: str, path: Path | None = None) -> Path:
     """Write a resolved commit back into the manifest as the pinned revision of `role`."""
     path = path or manifest_path()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_small_text(path)
+    except (OSError, InputError) as error:
+        raise ConfigError(
+            f"cannot read the model manifest {path}: {getattr(error, 'reason', error)}"
+        ) from None
     section = re.search(rf"(?ms)^\[{role}\]\n.*?(?=^\[|\Z)", text)
     if section is None or not re.search(r'(?m)^revision = ".*"$', section.group(0)):
         raise ConfigError(f"model manifest {path} has no revision line under [{role}]")

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConfigError, OutputError, OutputFolderUnusable
+from .errors import ConfigError, InputError, OutputError, OutputFolderUnusable
+from .files import read_bytes
 
 
 def output_stems(
@@ -112,20 +113,24 @@ def unchanged(files: dict[Path, str]) -> bool:
     """Every file already on disk with exactly this text: rewriting them would only touch their
     times (and make sync tools and backups copy them again)."""
     for path, text in files.items():
+        expected = text.encode("utf-8")
         try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                if handle.read(len(text) + 1) != text:
-                    return False
-        except (OSError, UnicodeDecodeError):
+            if read_bytes(path, len(expected), "output")[0] != expected:
+                return False
+        except InputError:  # absent, another size, no regular file
             return False
     return True
+
+
+# A brief's JSON record is kilobytes; one of a 20 MB article, tens of megabytes.
+RECORD_MAX_BYTES = 256 * 2**20
 
 
 def previous_record(path: Path) -> dict[str, Any] | None:
     """The JSON record already written at `path` by an earlier run, if it is one."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(read_bytes(path, RECORD_MAX_BYTES, "record")[0])
+    except (InputError, ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 

@@ -42,6 +42,7 @@ from .errors import (
     StopRequested,
     SummariseError,
 )
+from .files import read_small_text
 from .language import ENGLISH, GERMAN, Language
 from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import PhaseProgress, TranslationMemory
@@ -719,8 +720,8 @@ def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: 
         f"renderer {renderer_identity()}\n"
     )
     try:
-        same_renderer = marker.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
+        same_renderer = read_small_text(marker) == text
+    except (OSError, InputError):
         same_renderer = False
     if not same_renderer:
         with contextlib.suppress(OutputError):  # a read-only folder says so when the first brief is written

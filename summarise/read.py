@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import errno
 import hashlib
 import json
@@ -9,14 +11,14 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from .brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, PARAGRAPH, QUOTE, Block
 from .errors import ConfigError, InputError
+from .files import FileState, file_type, read_bytes, read_start
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Left in every output folder that holds no article of its run: such a folder is never walked.
@@ -41,29 +43,6 @@ class InputFile:
 
     path: Path
     relative: PurePosixPath
-
-
-class FileState(NamedTuple):
-    """What a file's status says of its content: when any of these differs, it may have changed
-    (the size, the times to the nanosecond, which file it is)."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    device: int
-
-    @classmethod
-    def of(cls, status: os.stat_result) -> FileState:
-        return cls(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
-
-    @classmethod
-    def at(cls, path: Path) -> FileState | None:
-        """The state of the file at `path` now (following links, as reading does); None if none."""
-        try:
-            return cls.of(os.stat(path))
-        except (OSError, ValueError):
-            return None
 
 
 @dataclass
@@ -158,20 +137,7 @@ def _kind(path: Path) -> str:
         return "folder"
     if stat.S_ISREG(status.st_mode):
         return "file"
-    return f"not a regular file ({_file_type(status.st_mode)}): not read"
-
-
-def _file_type(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return name
-    return "not a file"
+    return f"not a regular file ({file_type(status.st_mode)}): not read"
 
 
 def _absolute(path: Path) -> Path:
@@ -226,11 +192,8 @@ def written_by_summarise(path: Path) -> bool:
         record = path.with_name(path.name[: -len(path.suffix)] + ".json")
         data = None
         if _is_file(record):
-            try:
-                if record.stat().st_size < 64 * 2**20:
-                    data = json.loads(record.read_bytes())
-            except (OSError, ValueError):
-                pass
+            with contextlib.suppress(InputError, ValueError, RecursionError):
+                data = json.loads(read_bytes(record, 64 * 2**20, "record")[0])
             # A brief's record has a summary, a translation's has none: `a.txt` beside the record
             # of its own brief (`a.json`, `a.md`) is the article.
             if (
@@ -241,9 +204,8 @@ def written_by_summarise(path: Path) -> bool:
                 return True
     if path.name.lower() in ("digest.md", "digest.html"):
         try:
-            with path.open("rb") as handle:
-                start = handle.read(1000)
-        except OSError:
+            start = read_start(path, 1000)
+        except InputError:
             return False
         return re.search(rb"(?m)^# Digest: \d+ articles|<title>Digest: \d+ articles", start) is not None
     return False
@@ -286,39 +248,6 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
     )
 
 
-def read_bytes(path: Path, max_bytes: int) -> tuple[bytes, FileState]:
-    """The bytes of a regular file of at most `max_bytes` (else InputError), and the file's state
-    when it was opened: a change while it is read shows in its state afterwards."""
-    try:
-        # O_NONBLOCK: should the path have become a FIFO since it was found, open() must not wait.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except IsADirectoryError:
-        raise InputError(path, "is a folder, not a file") from None
-    except OSError as error:
-        if path.is_symlink():
-            reason = "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
-            raise InputError(path, reason) from None
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    status = os.fstat(fd)
-    if not stat.S_ISREG(status.st_mode):  # a folder opens too, and os.fdopen would refuse it
-        os.close(fd)
-        raise InputError(path, f"not a regular file ({_file_type(status.st_mode)}): not read")
-    with os.fdopen(fd, "rb") as handle:
-        if status.st_size > max_bytes:
-            raise InputError(path, _too_big(status.st_size, max_bytes))
-        try:
-            data = handle.read(max_bytes + 1)  # a file growing as it is read stops at the limit too
-        except OSError as error:
-            raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    if len(data) > max_bytes:
-        raise InputError(path, _too_big(len(data), max_bytes))
-    return data, FileState.of(status)
-
-
-def _too_big(size: int, limit: int) -> str:
-    return f"{size / 2**20:.1f} MB, over the limit of {limit / 2**20:g} MB for one article (--max-size)"
-
-
 def read_web_page(data: bytes, path: Path) -> tuple[str, str, list[str], dict[str, str]]:
     """A saved web page -> its article's text (one paragraph per line) and metadata.
 
@@ -326,12 +255,14 @@ def read_web_page(data: bytes, path: Path) -> tuple[str, str, list[str], dict[st
     """
     if not data.strip():
         raise InputError(path, "empty file (no text)")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(path, "binary file (contains NUL bytes), not a web page")
+    page: bytes | str = data
+    warnings: list[str] = []
+    if b"\x00" in data:  # UTF-16 or UTF-32 (the extractor reads neither), a stray NUL, or binary
+        page, _, warnings = decode(data, path)
     import trafilatura
 
     extracted: Any = trafilatura.bare_extraction(
-        data, include_comments=False, include_tables=False, with_metadata=True
+        page, include_comments=False, include_tables=False, with_metadata=True
     )
     document: dict[str, Any] = extracted.as_dict() if extracted is not None else {}
     text = str(document.get("text") or "").strip()
@@ -341,18 +272,90 @@ def read_web_page(data: bytes, path: Path) -> tuple[str, str, list[str], dict[st
     metadata = {
         key: str(document[key]) for key in ("title", "author", "date", "sitename") if document.get(key)
     }
-    return text, "html", [], metadata
+    return text, "html", warnings, metadata
+
+
+# Byte-order marks, longest first: UTF-32's little-endian mark begins with UTF-16's.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
-    """Bytes -> text: UTF-8 (BOM aware) or UTF-16 with BOM, else cp1252/latin-1 with a warning."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return _check_text(data.decode("utf-16"), path), "utf-16", []
-        except UnicodeDecodeError:
-            raise InputError(path, "binary file (invalid UTF-16 after a UTF-16 byte-order mark)") from None
-    if b"\x00" in data:
-        raise InputError(path, "binary file (contains NUL bytes), not text")
+    """Bytes -> text (see `_decode`), without the control characters a few bad bytes leave
+    (each removal counted in a warning)."""
+    text, encoding, warnings = _decode(data, path)
+    if controls := len(_CONTROL.findall(text)):
+        text = _CONTROL.sub("", text)
+        warnings.append(f"{controls} control character{'s' if controls > 1 else ''} removed")
+    return text, encoding, warnings
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
+    """Bytes -> text, judged on the whole file: UTF-32 and UTF-16 (with a byte-order mark, or
+    recognised by where their zero bytes fall), UTF-8 (BOM aware, a few bad bytes replaced), else
+    cp1252/latin-1. What had to be replaced or removed is said in a warning; only bytes that are no
+    text in any of these (an image, an archive) are refused as binary."""
+    for bom, marked in _BOMS:
+        if data.startswith(bom):
+            return _decode_wide(data[len(bom) :], marked, path, [])
+    if (wide := _wide_encoding(data)) is not None:
+        name = wide[:6].upper() + (" little-endian" if wide.endswith("le") else " big-endian")
+        return _decode_wide(data, wide, path, [f"no byte-order mark; read as {name}"])
+    warnings = []
+    if nuls := data.count(0):
+        # A stray NUL (a bad copy, a broken editor) does not make an article binary; many do.
+        if not _few(nuls, len(data)):
+            raise InputError(path, "binary file (contains NUL bytes), not text")
+        data = data.replace(b"\x00", b"")
+        warnings.append(f"{nuls} NUL byte{'s' if nuls > 1 else ''} removed")
+    text, encoding, more = _decode_bytes(data, path)
+    return text, encoding, warnings + more
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-32 or UTF-16 without a byte-order mark, from where the zero bytes fall: in German (and
+    any Latin text) every character's high bytes are zero. None when the bytes do not say so. A
+    file cut short (a partial download) may end inside a character: that does not change the
+    columns."""
+    if len(data) < 8 or data.count(0) < len(data) // 4:
+        return None
+
+    def zero(start: int, step: int) -> float:
+        column = data[start::step]
+        return column.count(0) / max(1, len(column))
+
+    if zero(2, 4) > 0.95 and zero(3, 4) > 0.95 and zero(0, 4) < 0.05:
+        return "utf-32-le"
+    if zero(0, 4) > 0.95 and zero(1, 4) > 0.95 and zero(3, 4) < 0.05:
+        return "utf-32-be"
+    if zero(1, 2) > 0.7 and zero(0, 2) < 0.05:
+        return "utf-16-le"
+    if zero(0, 2) > 0.7 and zero(1, 2) < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _decode_wide(data: bytes, encoding: str, path: Path, warnings: list[str]) -> tuple[str, str, list[str]]:
+    """UTF-16 or UTF-32: bad code units replaced (and counted) while they are few, else binary."""
+    text = data.decode(encoding, errors="replace")
+    broken = text.count("\ufffd") - data.decode(encoding, errors="ignore").count("\ufffd")
+    if not _few(broken, len(text)):
+        raise InputError(path, f"binary file (not valid {encoding[:6].upper()}), not text")
+    if broken:
+        plural = "s" if broken > 1 else ""
+        warnings = [
+            *warnings,
+            f"{broken} invalid {encoding[:6].upper()} sequence{plural} replaced with U+FFFD",
+        ]
+    return _check_text(text, path), encoding[:6], warnings
+
+
+def _decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
+    """UTF-8 (BOM aware), else cp1252/latin-1 with a warning."""
     try:
         return _check_text(data.decode("utf-8-sig"), path), "utf-8", []
     except UnicodeDecodeError:
@@ -375,8 +378,13 @@ def decode(data: bytes, path: Path) -> tuple[str, str, list[str]]:
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
+def _few(count: int, size: int) -> bool:
+    """Few enough bad bytes or characters for text to be text (a handful in a short one)."""
+    return count <= max(4, _MAX_CONTROL_SHARE * size)
+
+
 def _check_text(text: str, path: Path) -> str:
-    if text and len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text):
+    if text and not _few(len(_CONTROL.findall(text)), len(text)):
         raise InputError(path, "binary file (control characters), not text")
     return text
 
@@ -385,15 +393,34 @@ def split_paragraphs(text: str) -> list[str]:
     """Split text into paragraphs.
 
     News text arrives two ways: one paragraph per line, or paragraphs hard-wrapped at a fixed
-    width. Lines are joined only where the evidence says the text is wrapped (`_wrap_width`), and
-    then only a line that reaches that width and does not end a sentence: a short line, a
-    headline, the end of a paragraph stays a line of its own. Time and memory are linear in the
-    number of lines.
+    width. Lines are joined only where the evidence of the whole text says it is wrapped
+    (`wrap_width`), and then only where the width forced the break (`join_wrapped`): a short line,
+    a headline, a label after prose, the end of a paragraph stays a line of its own. Time and
+    memory are linear in the number of lines.
     """
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    width = _wrap_width(lines)
+    return join_wrapped(lines, wrap_width(lines))
+
+
+def join_wrapped(
+    lines: Sequence[str],
+    width: int | None,
+    written: Sequence[str] | None = None,
+    kept_breaks: frozenset[int] = frozenset(),
+) -> list[str]:
+    """Lines (blank ones end a paragraph) -> paragraphs, joining a line to the next where text
+    wrapped at `width` (None: not wrapped) broke it. `written`: the lines as written, where that
+    differs from their text (Markdown's link targets and markup); `kept_breaks`: lines whose break
+    the writer made (a Markdown hard break), never joined."""
     if width is None:
         return [line for line in lines if line]
+    source = written if written is not None else lines
+    count = len(lines)
+
+    def goes_on(index: int) -> bool:  # the width broke line `index` (the next word did not fit)
+        following = source[index + 1] if index + 1 < count else ""
+        return bool(following) and index not in kept_breaks and _forced_break(source[index], following, width)
+
     paragraphs: list[str] = []
     current: list[str] = []  # the lines of the paragraph being joined
     size = 0
@@ -405,9 +432,17 @@ def split_paragraphs(text: str) -> list[str]:
             continue
         current.append(line)
         size += len(line)
-        following = lines[index + 1] if index + 1 < len(lines) else ""
-        headline = index == first and _headline_shaped(line, following)
-        if headline or not _wrapped_here(line, following, width) or size > MAX_JOINED_CHARS:
+        following = lines[index + 1] if index + 1 < count else ""
+        joined = (
+            goes_on(index)
+            and not _BULLET_START.match(following)
+            and not (index == first and _headline_shaped(line, following))
+            # The last line of a wrapped paragraph ends a sentence; a line that does not and
+            # goes on nowhere ("Artikel teilen", a newsletter prompt) is a label of its own.
+            and (_LINE_END.search(following) is not None or goes_on(index + 1))
+            and size <= MAX_JOINED_CHARS
+        )
+        if not joined:
             _close(current, paragraphs)
             current, size = [], 0
     _close(current, paragraphs)
@@ -426,15 +461,21 @@ _MAX_WRAP_WIDTH = 100
 _LINE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
 
 
-def _wrap_width(lines: list[str]) -> int | None:
-    """The width the text is hard-wrapped at, or None when the evidence says it is not wrapped."""
-    inner = [(a, b) for a, b in pairwise(lines) if a and b]  # only these can have been wrapped
+def wrap_width(lines: Sequence[str], written: Sequence[str] | None = None) -> int | None:
+    """The width a text (all of it: a paragraph alone is no evidence) is hard-wrapped at, or None
+    when the evidence says it is not wrapped. `written`: the lines as written (see join_wrapped)."""
+    source = written if written is not None else lines
+    # Only a line followed by another in the same block can have been wrapped.
+    inner = [(source[i], lines[i], source[i + 1]) for i in range(len(lines) - 1) if lines[i] and lines[i + 1]]
     if len(inner) < _MIN_INNER_LINES:
         return None
-    width = max(len(a) for a, _ in inner)
+    # The wrap width: the longest such line, but for the few that a word too long to break (a link)
+    # pushed past it.
+    ordered = sorted(len(line) for line, _, _ in inner)
+    width = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     if width > _MAX_WRAP_WIDTH:
         return None
-    forced = [a for a, b in inner if _forced_break(a, b, width)]
+    forced = [text for line, text, following in inner if _forced_break(line, following, width)]
     if len(forced) < _MIN_FORCED_SHARE * len(inner):
         return None
     mid_sentence = sum(1 for line in forced if not _LINE_END.search(line))
@@ -444,12 +485,6 @@ def _wrap_width(lines: list[str]) -> int | None:
 def _forced_break(line: str, following: str, width: int) -> bool:
     """Did the width end `line`? A wrapper breaks a line only when the next word would not fit."""
     return len(line) + 1 + len(following.split(" ", 1)[0]) > width
-
-
-def _wrapped_here(line: str, following: str, width: int) -> bool:
-    """In wrapped text: does `line` go on in `following`? Where the width forced the break, and
-    not before a list item; anywhere else the line break is the writer's own."""
-    return bool(following) and _forced_break(line, following, width) and not _BULLET_START.match(following)
 
 
 def _headline_shaped(line: str, following: str) -> bool:
@@ -545,6 +580,12 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
         return split_paragraphs(text), [], metadata, warnings
     paragraphs: list[str] = []
     blocks: list[Block] = []
+    # Hard wrapping is judged on all the document's paragraphs together: one paragraph of a few
+    # lines is no evidence (vim and pandoc wrap every paragraph at 72 columns).
+    wrapped = _wrapped_paragraph_lines(tokens)
+    all_lines = [line for lines, _, _ in wrapped.values() for line in (*lines, "")]
+    all_written = [line for _, written, _ in wrapped.values() for line in (*written, "")]
+    width = wrap_width(all_lines, all_written)
 
     def add(paragraph: str, block: Block) -> None:
         if paragraph.strip():  # an empty table cell is left out: the table is drawn from the others
@@ -605,8 +646,8 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
                 # were wrapped, as in plain text: a copied article with a paragraph (or a headline)
                 # per line and no blank lines stays apart, and a ticker is no single paragraph.
                 form = Block(QUOTE, level=quotes - 1) if quotes else Block(PARAGRAPH)
-                lines = _inline_text(token, breaks="\n")
-                for part in split_paragraphs(lines) if "\n" in lines else [content]:
+                lines, written, kept = wrapped[index]
+                for part in join_wrapped(lines, width, written, kept) if len(lines) > 1 else [content]:
                     add(part, form)
     blocks = [
         Block(CELL, table=b.table, row=b.row, column=b.column, columns=widths.get(b.table, b.column + 1))
@@ -626,37 +667,121 @@ def read_markdown(text: str) -> tuple[list[str], list[Block], dict[str, str], li
     return paragraphs, blocks, metadata, warnings
 
 
+def _wrapped_paragraph_lines(tokens: Sequence[Any]) -> dict[int, tuple[list[str], list[str], frozenset[int]]]:
+    """The lines of every plain paragraph (not a heading, cell or list item), by its inline token's
+    index: each line's visible text, the line as written (link targets and markup count, as they
+    did for whoever wrapped the source; a quote's `> ` too), and the lines a hard break ends."""
+    found = {}
+    lists = quotes = 0
+    for index, token in enumerate(tokens):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists += 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
+        elif kind == "blockquote_open":
+            quotes += 1
+        elif kind == "blockquote_close":
+            quotes -= 1
+        elif kind == "inline" and not lists and index and tokens[index - 1].type == "paragraph_open":
+            pieces = _inline_lines(token)
+            lines = [" ".join(text.split()) for text, _ in pieces]
+            source = [line.strip() for line in token.content.split("\n")]
+            if len(source) != len(lines):  # a line break inside a code span: the visible text
+                source = lines
+            written = ["> " * quotes + line for line in source]
+            kept = frozenset(i for i, (_, hard) in enumerate(pieces) if hard)
+            found[index] = (lines, written, kept)
+    return found
+
+
 def _inline_text(token: Any, breaks: str = " ") -> str:
-    """An inline token's text: emphasis and links dropped (their text kept), images as their
-    alt text, line breaks as `breaks`, inline code between CODE_OPEN and CODE_CLOSE."""
+    """An inline token's visible text: emphasis and links dropped (their text kept), images as their
+    alt text, line breaks as `breaks`, inline code between CODE_OPEN and CODE_CLOSE, and nothing of
+    what raw HTML hides (`_inline_lines`)."""
+    return breaks.join(line for line, _ in _inline_lines(token)).strip()
+
+
+def _inline_lines(token: Any) -> list[tuple[str, bool]]:
+    """An inline token's visible text, line by line, each with whether a hard break ends it.
+
+    Raw HTML inside a paragraph is markup: its tags are dropped and the text between them kept,
+    but for what a browser does not show: the content of a script, style, template or noscript
+    element, and of any element with the `hidden` attribute or a style of `display: none` or
+    `visibility: hidden`.
+    """
+    lines: list[tuple[str, bool]] = []
     parts: list[str] = []
+    hiding: list[str] = []  # the open elements whose content is not shown, innermost last
     for child in token.children or ():
-        if child.type == "text":  # an inline HTML tag is markup: the text around it is kept
+        kind = child.type
+        if kind == "html_inline":
+            _follow_tag(child.content, hiding)
+        elif kind in ("softbreak", "hardbreak"):
+            lines.append(("".join(parts), kind == "hardbreak"))
+            parts = []
+        elif hiding:
+            continue
+        elif kind == "text":
             parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(breaks)
-        elif child.type == "code_inline":
+        elif kind == "code_inline":
             parts.append(f"{CODE_OPEN}{child.content}{CODE_CLOSE}")
-        elif child.type == "image":
+        elif kind == "image":
             parts.append(child.content)
-    return "".join(parts).strip()
+    lines.append(("".join(parts), False))
+    return lines
+
+
+_TAG = re.compile(r"<\s*(/)?\s*([A-Za-z][A-Za-z0-9-]*)([^>]*?)(/)?\s*>\Z", re.S)
+_HIDING_ELEMENTS = frozenset({"script", "style", "template", "noscript"})
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+_HIDDEN_ATTRIBUTE = re.compile(
+    r"""(?:^|\s)hidden(?:\s|=|$)|style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden)""",
+    re.I,
+)
+
+
+def _follow_tag(tag: str, hiding: list[str]) -> None:
+    """Track the elements that hide their content, from one inline tag (comments change nothing)."""
+    match = _TAG.match(tag.strip())
+    if match is None:
+        return
+    closing, name, attributes, self_closing = match.groups()
+    name = name.lower()
+    if closing:
+        if name in hiding:  # close it and whatever was left open inside it
+            del hiding[len(hiding) - 1 - hiding[::-1].index(name) :]
+        return
+    if self_closing or name in _VOID_ELEMENTS:
+        return
+    if hiding or name in _HIDING_ELEMENTS or _HIDDEN_ATTRIBUTE.search(attributes):
+        hiding.append(name)  # inside a hidden element every element counts, to find its end
 
 
 # Elements that start a paragraph of their own.
 _HTML_BLOCK = re.compile(r"p|div|li|t[dh]|h[1-6]|blockquote|figcaption|d[dt]|section|article|aside")
+# What a browser does not show of a block of HTML.
+_HTML_HIDDEN = (
+    "//script|//style|//template|//noscript|//comment()|//*[@hidden]"
+    "|//*[contains(translate(translate(@style, ' ', ''), 'DISPLAYNOE', 'displaynoe'), 'display:none')]"
+    "|//*[contains(translate(translate(@style, ' ', ''), 'VISBLTYHDEN', 'visbltyhden'), 'visibility:hidden')]"
+)
 
 
 def _html_text(html: str) -> list[str]:
     """The visible text of a block of raw HTML in Markdown, a paragraph per block element: no
-    comments, scripts or styles (a page would not show them)."""
+    comments, scripts, styles, templates, nor elements hidden by an attribute or their style."""
     import lxml.html
 
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (ValueError, lxml.etree.ParserError):
         return []
-    for hidden in root.xpath("//script|//style|//template|//comment()"):
-        hidden.drop_tree()  # keeps the text after it
+    for hidden in root.xpath(_HTML_HIDDEN):
+        if hidden.getparent() is not None:  # not already gone with an element around it
+            hidden.drop_tree()  # keeps the text after it
     for element in root.iter():
         if isinstance(element.tag, str) and _HTML_BLOCK.fullmatch(element.tag):
             element.tail = "\n" + (element.tail or "")
@@ -666,6 +791,8 @@ def _html_text(html: str) -> list[str]:
 
 def _front_matter(yaml_text: str | None, toml_text: str | None) -> dict[str, str] | str:
     """Front matter's metadata (title, date, author, site), or a warning saying why there is none."""
+    if len(yaml_text or toml_text or "") > FRONT_MATTER_MAX_CHARS:
+        return f"front matter over {FRONT_MATTER_MAX_CHARS // 1024} KB not read; left out of the text"
     try:
         if toml_text is not None:
             import tomllib
@@ -684,14 +811,31 @@ def _front_matter(yaml_text: str | None, toml_text: str | None) -> dict[str, str
         return "front matter is not a set of keys; left out of the text"
     metadata: dict[str, str] = {}
     for key, value in data.items():
-        name = _FRONT_MATTER_KEYS.get(str(key).lower())
-        if name is None or name in metadata or value is None:
+        name = _FRONT_MATTER_KEYS.get(str(key).lower()) if isinstance(key, str) else None
+        if name is None or name in metadata:
             continue
-        if isinstance(value, list):
-            value = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+        if isinstance(value, list):  # several authors: their names, or the text of each
+            parts = (_scalar(v.get("name")) if isinstance(v, dict) else _scalar(v) for v in value[:20])
+            shown = ", ".join(part for part in parts if part)
         elif isinstance(value, dict):
-            value = value.get("name", "")
-        shown = " ".join(str(value).split())
+            shown = _scalar(value.get("name"))
+        else:
+            shown = _scalar(value)
         if shown:
-            metadata[name] = shown
+            metadata[name] = shown[:FRONT_MATTER_VALUE_CHARS]
     return metadata
+
+
+# Front matter larger than this is not read (a title and a few names are a few hundred bytes); a
+# value is cut at FRONT_MATTER_VALUE_CHARS. YAML's aliases can make a few hundred bytes stand for
+# millions of nodes: only text, numbers and dates are taken, never the text of a structure.
+FRONT_MATTER_MAX_CHARS = 64 * 1024
+FRONT_MATTER_VALUE_CHARS = 500
+
+
+def _scalar(value: Any) -> str:
+    """A front-matter value as one line of text, if it is text, a number or a date; else ""."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return " ".join(text[: FRONT_MATTER_VALUE_CHARS * 2].split())
