@@ -12,12 +12,62 @@ This module imports nothing of the stages: render takes a finished brief, the st
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def checked(record: R) -> R:
+    """`record` (a dataclass read back from JSON: the cache, the ledger), once every field holds
+    what its type says; else TypeError naming the field. A record written by another version, or
+    damaged, must be a miss, never an error later in the run."""
+    hints = _type_hints(type(record))  # type: ignore[arg-type]
+    for item in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, item.name)
+        if not _matches(value, hints[item.name]):
+            raise TypeError(
+                f"{type(record).__name__}.{item.name}: {type(value).__name__} is not {hints[item.name]}"
+            )
+    return record
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether `value` is of the simple type `hint` (str, int, float, bool, None, their unions,
+    tuples of them, the records here); other types (mappings) are the caller's to check."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arm) for arm in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if origin is tuple:
+        arms = typing.get_args(hint)
+        if len(arms) == 2 and arms[1] is Ellipsis:
+            return isinstance(value, tuple) and all(_matches(item, arms[0]) for item in value)
+        return isinstance(value, tuple)
+    if origin is None and isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
 
 # The faithfulness guard's reasons (guard.py decides them), as written in the JSON and the brief.
 EMPTY = "empty"
@@ -56,7 +106,9 @@ class Unit:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Unit:
-        return cls(data["source"], data["target"], data["confidence"], tuple(data["flags"]), data["retried"])
+        return checked(
+            cls(data["source"], data["target"], data["confidence"], tuple(data["flags"]), data["retried"])
+        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +131,8 @@ class Segment(Unit):
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Segment:
-        return cls.of(Unit.from_json(data), data["paragraph"], data["sentence"], data.get("verbatim", False))
+        unit = Unit.from_json(data)
+        return checked(cls.of(unit, data["paragraph"], data["sentence"], data.get("verbatim", False)))
 
 
 # How a paragraph of the body stood in its source. Plain text is all paragraphs; Markdown has
@@ -117,7 +170,7 @@ class Block:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Block:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        return checked(cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data}))
 
 
 # Inline code inside a paragraph travels from read to segment between these (private-use
@@ -174,7 +227,7 @@ class LanguageRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LanguageRecord:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        return checked(cls(**{key: data[key] for key in cls.__dataclass_fields__}))
 
 
 @dataclass(frozen=True)
@@ -204,14 +257,19 @@ class Translation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Translation:
-        return cls(
-            engine=data["engine"],
-            language=LanguageRecord.from_json(data["language"]),
-            headline=Unit.from_json(data["headline"]) if data["headline"] else None,
-            sentences=data["sentences"],
-            segments=tuple(Segment.from_json(s) for s in data["segments"]),
-            paragraphs=tuple(data["paragraphs"]),
-            blocks=tuple(Block.from_json(b) for b in data.get("structure") or ()),
+        paragraphs = data["paragraphs"]
+        if not isinstance(paragraphs, list):
+            raise TypeError("Translation.paragraphs: not a list")
+        return checked(
+            cls(
+                engine=data["engine"],
+                language=LanguageRecord.from_json(data["language"]),
+                headline=Unit.from_json(data["headline"]) if data["headline"] else None,
+                sentences=data["sentences"],
+                segments=tuple(Segment.from_json(s) for s in data["segments"]),
+                paragraphs=tuple(paragraphs),
+                blocks=tuple(Block.from_json(b) for b in data.get("structure") or ()),
+            )
         )
 
     @property
@@ -233,7 +291,7 @@ class SummaryRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SummaryRecord:
-        return cls(data["text"], data["chunks"], data["rounds"], data["engine"])
+        return checked(cls(data["text"], data["chunks"], data["rounds"], data["engine"]))
 
 
 @dataclass(frozen=True)
@@ -563,9 +621,11 @@ class BriefCard:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BriefCard:
-        return cls(
-            **{key: data[key] for key in cls.__dataclass_fields__}
-            | {"language": LanguageRecord.from_json(data["language"])}
+        return checked(
+            cls(
+                **{key: data[key] for key in cls.__dataclass_fields__}
+                | {"language": LanguageRecord.from_json(data["language"])}
+            )
         )
 
 

@@ -8,7 +8,9 @@ traceback with --verbose), 130 interrupted.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import errno
 import functools
 import inspect
 import json
@@ -30,7 +32,7 @@ import typer
 import typer.core
 
 from . import __version__
-from .config import FROM_DEFAULT, FROM_OPTION, Setting, config_path, load_config, resolve
+from .config import FROM_DEFAULT, FROM_OPTION, LIMITS, Setting, config_path, load_config, resolve
 from .errors import SummariseError
 from .models import ModelSpec, load_manifest
 from .read import DEFAULT_MAX_BYTES
@@ -246,7 +248,8 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
             int | None,
             typer.Option(
                 "--threads",
-                min=1,
+                min=int(LIMITS["threads"][0]),
+                max=int(LIMITS["threads"][1]),
                 help="CPU threads for the models. (default: physical cores)",
                 show_default=False,
             ),
@@ -259,7 +262,8 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
             int | None,
             typer.Option(
                 "--beams",
-                min=1,
+                min=int(LIMITS["beams"][0]),
+                max=int(LIMITS["beams"][1]),
                 help="Beam size for both models (1 = greedy). (default: each model's own, 4)",
                 show_default=False,
             ),
@@ -284,7 +288,8 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
             int | None,
             typer.Option(
                 "--cluster-actors",
-                min=1,
+                min=int(LIMITS["cluster_actors"][0]),
+                max=int(LIMITS["cluster_actors"][1]),
                 help="With --cluster ray: at most this many actors per model. (default: as the cluster's "
                 "CPUs (--threads each) or GPUs allow)",
                 show_default=False,
@@ -298,7 +303,8 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
             float,
             typer.Option(
                 "--max-size",
-                min=0.001,
+                min=LIMITS["max_size"][0],
+                max=LIMITS["max_size"][1],
                 help="Largest article file read, in MB (1 MB = 2**20 bytes); larger ones are refused.",
             ),
         ],
@@ -352,7 +358,7 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"summarise {__version__}")
+        _out(f"summarise {__version__}")
         raise typer.Exit()
 
 
@@ -455,6 +461,8 @@ def _run(
         )
         with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
             report = run(paths, options, progress, stop.is_set)
+        if stop.signal is not None:
+            report.stop_signal = stop.signal
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
@@ -462,8 +470,6 @@ def _run(
         raise typer.Exit(stop.exit_code()) from None
     except Exception as error:
         _unexpected(error, flags.verbose)
-    if flags.json_report:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     for failure in report.failures:
         _say(f"error: {failure.path}: {failure.reason}")
     if report.aborted:
@@ -473,14 +479,12 @@ def _run(
             _say(
                 f"stopped: {written} articles were written to {out} before it, whole; {report.aborted.advice}"
             )
-        raise typer.Exit(report.exit_code)
-    if report.interrupted:
+    elif report.interrupted:
         _say(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
             "run the same command again to do the rest"
         )
-        raise typer.Exit(stop.exit_code())
-    if not flags.quiet:
+    elif not flags.quiet:
         cached = sum(1 for a in report.articles if a.cached)
         kind = "brief" if summariser is not None else "translation"
         kind += "" if len(report.articles) == 1 else "s"
@@ -491,6 +495,8 @@ def _run(
         if skipped:
             line += f", {skipped} skipped"
         _say(line)
+    if flags.json_report:  # last: the report says the exit code the process ends with
+        _out(json.dumps(report.to_json(), ensure_ascii=False))
     raise typer.Exit(report.exit_code)
 
 
@@ -501,14 +507,14 @@ def models_list() -> None:
 
     _configure_logging(False)
     for role, spec in _manifest().items():
-        typer.echo(f"{role}: {spec.name}")
-        typer.echo(f"  pinned revision: {spec.revision}")
-        typer.echo(f"  licence: {spec.licence or 'unknown'}")
+        _out(f"{role}: {spec.name}")
+        _out(f"  pinned revision: {spec.revision}")
+        _out(f"  licence: {spec.licence or 'unknown'}")
         try:
             resolved = resolve_model(spec, f"--{role}", download=False)
-            typer.echo(f"  resolves to: {resolved.path} ({resolved.source}, revision {resolved.revision})")
+            _out(f"  resolves to: {resolved.path} ({resolved.source}, revision {resolved.revision})")
         except SummariseError as error:
-            typer.echo(f"  resolves to: nothing here ({error})")
+            _out(f"  resolves to: nothing here ({error})")
 
 
 @models_app.command("pull")
@@ -529,11 +535,11 @@ def models_pull(
     try:
         for role, spec in _manifest().items():
             resolved = models.resolve_model(spec, f"--{role}", refresh=True)
-            typer.echo(f"{role}: {spec.name} at {resolved.revision} in {resolved.path}")
+            _out(f"{role}: {spec.name} at {resolved.revision} in {resolved.path}")
             if pin and os.environ.get("SUMMARISE_MANIFEST"):  # a manifest of the user's own
-                typer.echo(f"  pinned in {models.pin_revision(role, resolved.revision)}")
+                _out(f"  pinned in {models.pin_revision(role, resolved.revision)}")
             elif pin:
-                typer.echo(f"  pinned in {config.pin_revision(role, resolved.revision)}")
+                _out(f"  pinned in {config.pin_revision(role, resolved.revision)}")
     except SummariseError as error:
         _fail(str(error))
 
@@ -549,20 +555,20 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
         stats = store.stats()
     except SummariseError as error:
         _fail(str(error))
-    typer.echo(f"cache: {stats.path}")
+    _out(f"cache: {stats.path}")
     for kind in (TRANSLATION, SUMMARY, SEGMENT):
-        typer.echo(f"  {kind} entries: {stats.entries.get(kind, 0)}")
+        _out(f"  {kind} entries: {stats.entries.get(kind, 0)}")
     if last := stats.last_run:
-        segments = last["segments_translated"] + last["segments_remembered"]
-        typer.echo(
-            f"  last run ({last['finished']}): {last['articles_from_cache']} of {last['articles']} articles "
-            f"from the cache ({_share(last['articles_from_cache'], last['articles'])}), "
-            f"{last['segments_remembered']} of {segments} segments from the translation memory "
-            f"({_share(last['segments_remembered'], segments)})"
+        segments = last.segments_translated + last.segments_remembered
+        _out(
+            f"  last run ({last.finished}): {last.articles_from_cache} of {last.articles} articles "
+            f"from the cache ({_share(last.articles_from_cache, last.articles)}), "
+            f"{last.segments_remembered} of {segments} segments from the translation memory "
+            f"({_share(last.segments_remembered, segments)})"
         )
-    typer.echo(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
+    _out(f"  size on disk: {stats.size_bytes / 1024:.1f} KiB")
     if stats.converted_models:
-        typer.echo(
+        _out(
             f"  models converted for CTranslate2: {stats.converted_models} "
             f"({stats.converted_bytes / 2**20:.0f} MiB) in {stats.converted_path}"
         )
@@ -581,14 +587,14 @@ def cache_clear(
 
     try:
         store = Store.at(_cache_dir(cache_dir))
-        store.check()
+        store.check(database=False)  # a database that cannot be used is what clearing cures
         cleared = store.clear(keep_converted=keep_converted)
     except SummariseError as error:
         _fail(str(error))
     line = f"removed {cleared.entries} entries from {store.path}"
     if cleared.converted_models:
         line += f" and {cleared.converted_models} converted models"
-    typer.echo(line)
+    _out(line)
 
 
 @app.command("config")
@@ -600,7 +606,7 @@ def config_show() -> None:
         settings = _settings(None, (None, None), None)
     except SummariseError as error:
         _fail(str(error))
-    typer.echo(f"config file: {path}{'' if exists else ' (none yet: every setting is a default)'}")
+    _out(f"config file: {path}{'' if exists else ' (none yet: every setting is a default)'}")
     for key, setting in settings.items():
         if key == "out":
             continue
@@ -613,7 +619,7 @@ def config_show() -> None:
         shown = "(each model's own)" if key == "beams" and value is None else value
         shown = "(physical cores)" if key == "threads" and value is None else shown
         shown = "(the model's pinned or main)" if key.endswith("_revision") and value is None else shown
-        typer.echo(f"  {key} = {shown}  [{source}]")
+        _out(f"  {key} = {shown}  [{source}]")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -745,6 +751,8 @@ class _TqdmProgress:
         self.current.update(count)
 
 
+# After a stop request, the work in flight has this long to finish before the run stops at once.
+STOP_GRACE_SECONDS = 10.0
 # Signals that ask a run to stop: Ctrl-C, a service manager, a closed terminal.
 _STOP_SIGNALS: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 
@@ -755,6 +763,7 @@ class _StopRequest:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.signal: int | None = None
+        self.timer: threading.Timer | None = None  # stops the run at once when the grace is over
 
     def is_set(self) -> bool:
         return self.event.is_set()
@@ -765,23 +774,43 @@ class _StopRequest:
 
 @contextlib.contextmanager
 def _stop_on_first_signal(request: _StopRequest) -> Iterator[_StopRequest]:
-    """The first Ctrl-C, SIGTERM or SIGHUP: finish the batches in flight, keep them, stop.
-    A second one: stop at once (still nothing half-written)."""
+    """The first Ctrl-C, SIGTERM or SIGHUP: finish the batches in flight, keep them, stop. A
+    second one, or STOP_GRACE_SECONDS without the run reaching a point where it can stop (a batch
+    that takes long, a file that takes long to read): stop at once, still nothing half-written."""
     if threading.current_thread() is not threading.main_thread():
         yield request  # signal handlers can only be set from the main thread (e.g. CliRunner in a thread)
         return
+    lock = threading.Lock()
+    active = True  # the handlers are ours: the grace timer may still interrupt
+
+    def stop_now(signum: int) -> None:
+        with lock:
+            if active:
+                _thread.interrupt_main(
+                    signal.Signals(signum)
+                )  # as a second signal: on_signal raises KeyboardInterrupt
 
     def on_signal(signum: int, frame: object) -> None:
         if request.is_set():
             raise KeyboardInterrupt
         request.signal = signum
         request.event.set()
-        _say(f"{_STOP_SIGNALS[signum]}: stopping after the current batch (again to stop at once)")
+        request.timer = threading.Timer(STOP_GRACE_SECONDS, stop_now, args=(signum,))
+        request.timer.daemon = True
+        request.timer.start()
+        _say(
+            f"{_STOP_SIGNALS[signum]}: stopping after the current batch, within {STOP_GRACE_SECONDS:g} s "
+            "(again to stop at once)"
+        )
 
     previous = {signum: signal.signal(signum, on_signal) for signum in _STOP_SIGNALS}
     try:
         yield request
     finally:
+        with lock:
+            active = False
+        if request.timer is not None:
+            request.timer.cancel()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -792,12 +821,21 @@ def _printable(text: str) -> str:
 
 
 def _say(line: str) -> None:
-    typer.echo(_printable(line), err=True)
+    """One line on stderr. A closed or full stderr loses messages, never the work (nor the exit code)."""
+    with contextlib.suppress(OSError, ValueError):
+        typer.echo(_printable(line), err=True)
 
 
 class _PrintableFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return _printable(super().format(record))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines on stderr; where stderr takes none (closed, full), they are lost quietly."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -806,7 +844,7 @@ def _configure_logging(verbose: bool) -> None:
         # Environment, because both libraries read it when first imported, which comes later.
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(logging.INFO if verbose else logging.WARNING)
@@ -821,17 +859,74 @@ def _fail(message: str) -> NoReturn:
 def _unexpected(error: BaseException, verbose: bool) -> NoReturn:
     """The last resort: an error nobody expected is a bug; one line, the traceback on request."""
     if verbose:
-        traceback.print_exception(error, file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            traceback.print_exception(error, file=sys.stderr)
     first = (str(error).strip().splitlines() or [""])[0]
     hint = "" if verbose else " (--verbose shows where)"
     _say(f"error: unexpected {type(error).__name__}: {first}{hint}; please report it")
     raise typer.Exit(UNEXPECTED_EXIT)
 
 
+def _guard_standard_streams() -> None:
+    """Standard streams closed at start (`2>&-`): /dev/null in their place. Else the next file
+    opened would take the number, and every message would be written into it (a brief, the
+    cache's database). What would have been printed there is lost, nothing else."""
+    for fd in (0, 1, 2):  # in order: os.open takes the lowest free number
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:  # Python found the stream closed
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 (for the life of the process)
+
+
+class _StdoutUnwritable(Exception):
+    """Printing to standard output failed: the OSError it gave."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _out(text: str) -> None:
+    """A line on standard output (a command's answer, the run report)."""
+    try:
+        typer.echo(text)
+    except ValueError:  # closed by the program itself
+        raise _StdoutUnwritable(OSError(errno.EBADF, "it is closed")) from None
+    except OSError as error:
+        raise _StdoutUnwritable(error) from None
+
+
+# What writing to a stream that takes nothing raises (click's own help text ends in main()).
+_UNWRITABLE = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF}
+
+
+def _stdout_unwritable(error: OSError) -> NoReturn:
+    """Standard output takes nothing (a full disk, a pipe whose reader is gone): one line on stderr
+    and exit 2; what the command did before is whole. /dev/null in its place, so that the exit
+    does not try (and fail) to print the rest."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    _say(f"error: cannot write to standard output: {error.strerror or error}")
+    sys.exit(2)
+
+
 def main() -> None:
+    _guard_standard_streams()
     try:
         app()
+    except _StdoutUnwritable as failure:
+        _stdout_unwritable(failure.error)
     except Exception as error:  # outside a run (its own handler catches those): still one line
+        if isinstance(error, OSError) and error.errno in _UNWRITABLE:  # the help text, --version
+            _stdout_unwritable(error)
         try:
             _unexpected(error, "--verbose" in sys.argv or "-v" in sys.argv)
         except typer.Exit as done:

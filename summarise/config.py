@@ -39,6 +39,14 @@ CHOICES = {
 }
 _TEXT = ("translator", "translator_revision", "summariser", "summariser_revision")
 _FOLDERS = ("cache_dir", "briefs_folder", "translations_folder")
+# The bounds of the numeric settings, wherever they are given (option, config file, library):
+# beyond them a run would abort the interpreter (OpenMP at 100,000 threads) or run for hours.
+LIMITS: dict[str, tuple[float, float]] = {
+    "threads": (1, 256),
+    "beams": (1, 16),
+    "cluster_actors": (1, 4096),
+    "max_size": (0.001, 1024),  # MB of one article file
+}
 _COUNTS = ("threads", "beams")
 KEYS = (*_TEXT, *CHOICES, *_COUNTS, *_FOLDERS)
 
@@ -130,14 +138,25 @@ def _checked(path: Path, key: str, value: Any) -> Any:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(CHOICES[key])}")
         return value
     if key in _COUNTS:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{where}: {value!r} is not a whole number of at least 1")
+        low, high = LIMITS[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"{where}: {value!r} is not a whole number from {low:g} to {high:g}")
         return value
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: {value!r} is not a non-empty string")
     if key in _FOLDERS:
         return Path(value).expanduser()
     return value
+
+
+def check_limits(**values: float | None) -> None:
+    """Raise ConfigError naming the first setting outside its LIMITS (None: not given)."""
+    for key, value in values.items():
+        low, high = LIMITS[key]
+        if value is not None and not low <= value <= high:
+            raise ConfigError(
+                f"{key.replace('_', '-')} {value:g} is out of range: it must be from {low:g} to {high:g}"
+            )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ torch, transformers and ctranslate2 are imported here only when an engine is bui
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import math
@@ -22,8 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .cache import CONVERTED_MARK, STAGING_MARK, mark, marked
 from .errors import ConfigError, ModelLoadError
-from .models import LOCAL_FOLDER, ResolvedModel, generation_defaults, load_seq2seq, load_tokenizer
+from .models import (
+    LOCAL_FOLDER,
+    ResolvedModel,
+    error_line,
+    generation_defaults,
+    load_seq2seq,
+    load_tokenizer,
+    weight_files,
+)
 from .placement import ENGINES, Placement, plan
 
 log = logging.getLogger(__name__)
@@ -221,6 +231,10 @@ class Ct2Engine:
         import ctranslate2
 
         self.placement = placement
+        # The tokenizer comes from transformers without importing torch: on a CUDA machine torch
+        # alone takes seconds and hundreds of MB to import (DESIGN.md; `python -m summarise.bench`).
+        # Loaded first: a damaged vocabulary is named by its own error, not the converter's.
+        self.tokenizer = load_tokenizer(model)
         self.folder = folder = convert_for_ct2(model, placement.precision, converted_root)
         try:
             self.translator = ctranslate2.Translator(
@@ -234,9 +248,6 @@ class Ct2Engine:
             if placement.device != "cpu":
                 raise  # the GPU's libraries or driver, not the model: placement.py decides
             raise ModelLoadError(f"cannot load {model.name} in CTranslate2 from {folder}: {error}") from None
-        # The tokenizer comes from transformers without importing torch: on a CUDA machine torch
-        # alone takes seconds and hundreds of MB to import (DESIGN.md; `python -m summarise.bench`).
-        self.tokenizer = load_tokenizer(model)
         # transformers forces a BOS after the decoder start for BART (forced_bos_token_id); a
         # target prefix does the same here.
         forced_bos = generation_defaults(model).get("forced_bos_token_id")
@@ -309,6 +320,9 @@ def convert_for_ct2(model: ResolvedModel, quantization: str, root: Path) -> Path
     """The model converted to CTranslate2, converting it first if this is the first use."""
     folder = converted_folder(model, quantization, root)
     if (folder / "model.bin").is_file():
+        if not marked(folder, CONVERTED_MARK, folder.name):  # converted by a version before the marks
+            with contextlib.suppress(OSError):
+                mark(folder, CONVERTED_MARK, folder.name)
         return folder
     from ctranslate2.converters import TransformersConverter
 
@@ -317,7 +331,9 @@ def convert_for_ct2(model: ResolvedModel, quantization: str, root: Path) -> Path
     # Convert into a temporary folder and rename: a crash or a concurrent run never sees half a model.
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
     try:
+        mark(staging, STAGING_MARK, "")  # `summarise cache clear` removes what a crash leaves
         TransformersConverter(str(model.path)).convert(str(staging / "model"), quantization=quantization)
+        mark(staging / "model", CONVERTED_MARK, folder.name)  # the store's, under this name only
         os.replace(staging / "model", folder)
     except OSError as error:
         if not (folder / "model.bin").is_file():  # else another run won the race, and all is well
@@ -326,8 +342,9 @@ def convert_for_ct2(model: ResolvedModel, quantization: str, root: Path) -> Path
             ) from None
     except Exception as error:
         raise ModelLoadError(
-            f"cannot convert {model.name} for CTranslate2 ({type(error).__name__}: {error}); "
-            "use --engine torch"
+            f"cannot convert {model.name} from {model.path} (weights: {weight_files(model)}) for "
+            f"CTranslate2 ({error_line(error)}): check its files; a model CTranslate2 "
+            "does not support runs unconverted with --engine torch"
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

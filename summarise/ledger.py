@@ -71,16 +71,29 @@ class LedgerEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
-        return cls(
-            given=str(data["given"]),
-            state=FileState(*data["state"]) if data["state"] else None,
-            sha256=str(data["sha256"]),
-            lines=tuple(data["lines"]),
+        """An entry as the ledger holds it; TypeError (or KeyError, ValueError) for anything else:
+        a ledger is only trusted whole."""
+        state = data["state"]
+        if state is not None and not _ints(state, len(FileState._fields)):
+            raise TypeError("state: not a file's state")
+        outputs = data["outputs"]
+        if not isinstance(outputs, dict) or not all(_ints(v, 2) for v in outputs.values()):
+            raise TypeError("outputs: not a set of file states")
+        entry = cls(
+            given=data["given"],
+            state=FileState(*state) if state else None,
+            sha256=data["sha256"],
+            lines=tuple(_texts(data["lines"])),
             verdicts=tuple(data["verdicts"]),
-            outputs={str(path): (int(size), int(mtime)) for path, (size, mtime) in data["outputs"].items()},
+            outputs={path: (size, mtime) for path, (size, mtime) in outputs.items()},
             card=BriefCard.from_json(data["card"]),
-            warnings=tuple(data["warnings"]),
+            warnings=tuple(_texts(data["warnings"])),
         )
+        if not isinstance(entry.given, str) or not isinstance(entry.sha256, str):
+            raise TypeError("given, sha256: not text")
+        if not _ints(list(entry.verdicts), len(entry.lines)):
+            raise TypeError("verdicts: not one number per line")
+        return entry
 
 
 class Ledger:
@@ -98,15 +111,18 @@ class Ledger:
     def load(cls, folder: Path, context: str) -> Ledger:
         path = folder / LEDGER_NAME
         try:
-            data = json.loads(read_bytes(path, LEDGER_MAX_BYTES)[0])  # a regular file, not too big
+            data = json.loads(read_bytes(path, LEDGER_MAX_BYTES, "ledger")[0])  # a regular file, bounded
             if data["format"] != LEDGER_FORMAT or data["context"] != context:
                 return cls(folder, context)
             entries = {key: LedgerEntry.from_json(entry) for key, entry in data["articles"].items()}
+            if not all(isinstance(key, str) for key in entries):
+                raise TypeError("articles: not named by their paths")
         except InputError as error:
             if os.path.lexists(path):
                 log.info("%s: ignored (%s); it is written anew", path, error.reason)
             return cls(folder, context)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
+            # Damaged, nested too deeply to parse, from another version: only a shortcut is lost.
             log.info("%s: ignored (%s: %s); it is written anew", path, type(error).__name__, error)
             return cls(folder, context)
         return cls(folder, context, entries)
@@ -193,6 +209,17 @@ def code_identity() -> str:
         if path.is_file() and path.suffix in (".py", ".toml", ".json"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def _ints(value: Any, count: int) -> bool:
+    """A list of `count` whole numbers."""
+    return isinstance(value, list) and len(value) == count and all(type(v) is int for v in value)
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of text")
+    return value
 
 
 def _key(source: InputFile) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from .brief import checked
 from .cache import SEGMENT, Store
 from .session import ModelSession
 from .translate import TranslatedSegment
@@ -43,8 +44,8 @@ class TranslationMemory:
         is stored and StopRequested is raised."""
         texts = list(dict.fromkeys(texts))
         keys = {text: self.session.segment_key(text) for text in texts}
-        found = self.store.get_many(SEGMENT, keys.values())
-        known = {text: _from_memory(found[keys[text]]) for text in texts if keys[text] in found}
+        found = self.store.get_many(SEGMENT, keys.values(), _from_memory)
+        known = {text: found[keys[text]] for text in texts if keys[text] in found}
         self.remembered += len(known)
 
         todo = [text for text in texts if text not in known]
@@ -78,4 +79,7 @@ def _to_memory(segment: TranslatedSegment) -> dict[str, Any]:
 
 
 def _from_memory(entry: dict[str, Any]) -> TranslatedSegment:
-    return TranslatedSegment(entry["target"], entry["log_prob"], entry["flags"], entry["retried"])
+    segment = TranslatedSegment(entry["target"], entry["log_prob"], list(entry["flags"]), entry["retried"])
+    if not all(isinstance(flag, str) for flag in segment.flags):
+        raise TypeError("flags of another shape")
+    return checked(segment)

@@ -172,7 +172,7 @@ def resolve_model(
     except ModelUnavailableError:
         raise
     except Exception as error:  # network, HTTP and disk errors of huggingface_hub all end here
-        raise ModelUnavailableError(spec.name, option, _first_line(error)) from None
+        raise ModelUnavailableError(spec.name, option, error_line(error)) from None
 
 
 def resolve_models(specs: list[ModelSpec]) -> list[ResolvedModel]:
@@ -255,7 +255,7 @@ def folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _first_line(error: BaseException) -> str:
+def error_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
@@ -305,8 +305,11 @@ def load_seq2seq(
     tokenizer = load_tokenizer(model)
     try:
         network = AutoModelForSeq2SeqLM.from_pretrained(model.path, **kwargs)
-    except (OSError, ValueError, KeyError) as error:
-        raise ModelLoadError(f"cannot load {model.name} from {model.path}: {_first_line(error)}") from None
+    except Exception as error:  # damaged files raise whatever their parser raises
+        raise ModelLoadError(
+            f"cannot load {model.name} from {model.path} (weights: {weight_files(model)}): "
+            f"{error_line(error)}"
+        ) from None
     network.eval()
     network.to(device)
     return network, tokenizer
@@ -341,8 +344,21 @@ def load_tokenizer(model: ResolvedModel) -> PreTrainedTokenizerBase:
         tokenizer: PreTrainedTokenizerBase = tokenizer_class.from_pretrained(
             model.path, trust_remote_code=False
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # a damaged vocabulary raises whatever its parser raises
+        files = ", ".join(sorted(p.name for p in model.path.glob("*") if _TOKENIZER_FILES.fullmatch(p.name)))
         raise ModelLoadError(
-            f"cannot load the tokenizer of {model.name} from {model.path}: {_first_line(error)}"
+            f"cannot load the tokenizer of {model.name} from {model.path} ({files or 'no tokenizer files'}): "
+            f"{error_line(error)}"
         ) from None
     return tokenizer
+
+
+def weight_files(model: ResolvedModel) -> str:
+    """The names of a model's weight files, for a message."""
+    return (
+        ", ".join(sorted(p.name for p in model.path.glob("*") if _WEIGHTS.fullmatch(p.name))) or "none found"
+    )
+
+
+_WEIGHTS = re.compile(r".*\.safetensors|pytorch_model.*\.bin|model\.safetensors\.index\.json")
+_TOKENIZER_FILES = re.compile(r".*\.spm|vocab\.json|merges\.txt|tokenizer(_config)?\.json|.*\.model")

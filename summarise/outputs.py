@@ -6,34 +6,93 @@ together. Files whose text has not changed are left alone.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections import Counter
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import ConfigError, InputError, OutputError, OutputFolderUnusable
-from .files import read_bytes
+from .files import read_bytes, read_start
 
 
 def output_stems(
-    relatives: Iterable[PurePosixPath], reserved: Iterable[PurePosixPath] = ()
+    relatives: Iterable[PurePosixPath], suffixes: Sequence[str], reserved: Iterable[str] = ()
 ) -> dict[PurePosixPath, PurePosixPath]:
-    """Each input's output path (by its path relative to the run's inputs) without suffix:
-    `a/b.txt` -> `a/b`.
+    """Each input's output path without suffix (by its path relative to the run's inputs); its
+    outputs are that stem with each of `suffixes` added. Two inputs never share an output:
 
-    Where two inputs would share a stem (`a.txt` and `a.md` side by side), or a stem is reserved
-    for a file of the run itself (the digest), they keep their full name (`a.txt`, `a.md`) so that
-    nothing overwrites anything else.
+    1. `a/b.txt` -> `a/b` (outputs `a/b.md`, `a/b.json`, ...);
+    2. where outputs of two inputs would have the same name, or an output would be named like
+       one of `reserved` (the run's own files: the digest), or be where another output's folder
+       is, those inputs keep their whole name: `a/b.txt` -> `a/b.txt` (`a/b.txt.md`);
+    3. where that still clashes, `~` and 8 hex digits of the input's relative path are added:
+       `a/b.txt~1f0e9d8c` (`a/b.txt~1f0e9d8c.md`).
+
+    Names are compared as a file system that ignores case and Unicode normalisation compares them
+    (macOS, Windows, many USB sticks and network shares): `Bericht.txt` and `bericht.txt`, or `Müller`
+    in its two Unicode forms, would be one file there. A name too long for a suffix is cut
+    (`fit_name`).
     """
-    stems = {relative: relative.with_suffix("") for relative in relatives}
-    clashes = Counter(stems.values())
-    clashes.update({stem: 2 for stem in reserved})
-    return {relative: fit_name(relative if clashes[stem] > 1 else stem) for relative, stem in stems.items()}
+    stage = {relative: 0 for relative in relatives}
+    reserved_keys = {_name_key(PurePosixPath(name)) for name in reserved}
+    while True:
+        stems = {relative: _stem_at(relative, level) for relative, level in stage.items()}
+        groups = _clashes(stems, suffixes, reserved_keys)
+        if not groups:
+            return stems
+        moving: set[PurePosixPath] = set()
+        for group in groups:
+            movable = {relative for relative in group if stage[relative] < 2}
+            if not movable:  # only inputs named like another's set-apart name are left
+                names = " and ".join(str(relative) for relative in sorted(group)[:2])
+                raise ConfigError(f"the outputs of {names} cannot be named apart; rename one of them")
+            moving |= movable
+        for relative in moving:
+            stage[relative] += 1
+
+
+def _stem_at(relative: PurePosixPath, level: int) -> PurePosixPath:
+    """An input's output stem at a level of the scheme (see output_stems)."""
+    if level == 0:
+        return fit_name(relative.with_suffix(""))
+    if level == 1:
+        return fit_name(relative)
+    return fit_name(_set_apart(relative))
+
+
+def _set_apart(relative: PurePosixPath) -> PurePosixPath:
+    """The whole name with `~` and 8 hex digits of the relative path: the last level of the scheme."""
+    digest = hashlib.sha256(os.fsencode(str(relative))).hexdigest()[:8]
+    return relative.with_name(f"{relative.name}~{digest}")
+
+
+def _clashes(
+    stems: dict[PurePosixPath, PurePosixPath], suffixes: Sequence[str], reserved: set[str]
+) -> list[set[PurePosixPath]]:
+    """The groups of inputs whose outputs share a name, with each other, with a reserved name or
+    with a folder of outputs (compared by `_name_key`)."""
+    files: dict[str, set[PurePosixPath]] = {}
+    folders: set[str] = set()
+    for relative, stem in stems.items():
+        for suffix in suffixes:
+            files.setdefault(_name_key(with_suffix_added(stem, suffix)), set()).add(relative)
+        folders.update(_name_key(parent) for parent in stem.parents if parent != PurePosixPath("."))
+    clashes = [
+        owners for key, owners in files.items() if len(owners) > 1 or key in reserved or key in folders
+    ]
+    return list({frozenset(group): group for group in clashes}.values())
+
+
+def _name_key(path: PurePosixPath) -> str:
+    """A path as a file system that ignores case and Unicode normalisation sees it."""
+    return unicodedata.normalize("NFC", str(path)).casefold()
 
 
 # The longest suffix an output adds to its stem, and the longest file name most file systems take.
@@ -59,14 +118,18 @@ def fit_name(stem: PurePosixPath) -> PurePosixPath:
 
 def shortened(relative: PurePosixPath, stem: PurePosixPath) -> bool:
     """Whether `fit_name` had to cut this input's output name."""
-    return stem.name not in (relative.name, relative.with_suffix("").name)
+    return stem.name not in (relative.name, relative.with_suffix("").name, _set_apart(relative).name)
+
+
+def output_suffixes(with_summary: bool) -> tuple[str, ...]:
+    """What an article's outputs add to its stem: its JSON record first, then its brief (.md and
+    .html) or its translation (.txt)."""
+    return (".json", ".md", ".html") if with_summary else (".json", ".txt")
 
 
 def output_files(out_dir: Path, stem: PurePosixPath, with_summary: bool) -> list[Path]:
-    """An article's outputs: its JSON record first, then its brief (.md and .html) or its
-    translation (.txt)."""
-    suffixes = [".json", ".md", ".html"] if with_summary else [".json", ".txt"]
-    return [out_dir / with_suffix_added(stem, suffix) for suffix in suffixes]
+    """An article's outputs, its JSON record first (see output_suffixes)."""
+    return [out_dir / with_suffix_added(stem, suffix) for suffix in output_suffixes(with_summary)]
 
 
 class Resolver:
@@ -94,6 +157,164 @@ def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path], resolved
                 f"{output} would replace the article {article}: choose an output folder (-o) "
                 "that holds no articles"
             )
+
+
+# ----------------------------------------------------------------------------- what summarise wrote
+
+RECORDS_NAME = ".summarise-files"  # hidden, beside the ledger: the output folder's records
+BRIEF, TRANSLATE = "brief", "translate"  # the commands, as the records name them
+_RECORDS_MAX_BYTES = 256 * 2**20
+
+
+class OutputRecords:
+    """What summarise wrote into an output folder: every file, and the command that wrote it. An
+    output replaces a file only when these records show it to be summarise's own (a brief it
+    wrote, rewritten because its article changed); anything else in its way is left as it is, and
+    that article fails with one line naming the file. A folder written before the records existed
+    (or whose records were deleted) is read by its content: a JSON record of a brief or
+    translation, a brief or translation beside one, a digest.
+
+    The records are one line per file (`{"path": ..., "command": ...}`, the path relative to the
+    folder), appended before the file is renamed into place: a kill in between leaves a record
+    of a file not yet there, never a file without its record. Compacted at the end of a run.
+    """
+
+    def __init__(self, folder: Path, command: str) -> None:
+        self.folder = folder
+        self.command = command
+        self.path = folder / RECORDS_NAME
+        self.files: dict[str, str] = {}  # relative path -> the command that wrote it
+        self.lines = 0
+        self._load()
+
+    def _load(self) -> None:
+        self.files, self.lines = {}, 0
+        try:
+            data = read_bytes(self.path, _RECORDS_MAX_BYTES, "record")[0]
+        except InputError:  # none yet (or unusable): the folder is read by its content
+            return
+        for line in data.decode("utf-8", "surrogateescape").splitlines():
+            try:
+                entry = json.loads(line)
+                path, command = entry["path"], entry["command"]
+            except (ValueError, TypeError, KeyError, RecursionError):
+                continue  # a line cut short by a kill, or damaged: it vouches for nothing
+            if isinstance(path, str) and command in (BRIEF, TRANSLATE):
+                self.files[path] = command
+                self.lines += 1
+
+    def check_command(self) -> None:
+        """Before any work: a folder that holds the other command's outputs (`summarise brief` and
+        `summarise translate` both write `<name>.json`) is not this command's to write into."""
+        for relative, command in self.files.items():
+            if command != self.command and os.path.lexists(self.folder / relative):
+                raise ConfigError(
+                    f"{self.folder} holds the outputs of `summarise {command}` (such as "
+                    f"{self.folder / relative}); `summarise {self.command}` writes into a folder of "
+                    "its own: choose another output folder (-o)"
+                )
+
+    def why_not_replaced(self, path: Path) -> str | None:
+        """None when `path` may be written (nothing there, or a file of this command's); else why
+        not, in words."""
+        if not os.path.lexists(path):
+            return None
+        if os.path.islink(path) or not os.path.isfile(path):
+            return "is not a file summarise wrote"
+        relative = self._relative(path)
+        if relative not in self.files:
+            self._load()  # another run at the same time may have written it since
+        if (command := self.files.get(relative)) is not None:
+            return None if command == self.command else f"was written by `summarise {command}`"
+        return self._before_records(path)
+
+    def _before_records(self, path: Path) -> str | None:
+        """None for a file of this command's from before the records: a JSON record of its kind,
+        or a page beside one, or a digest (and the records know no other file of its article);
+        else why it is not one."""
+        mine = "was not written by summarise"
+        json_path = path.with_name(path.name[: -len(path.suffix)] + ".json") if path.suffix else path
+        if self._relative(json_path) in self.files:
+            return mine  # its article was written with records, and this file was not among them
+        if path.name in ("digest.md", "digest.html") and path.parent == self.folder:
+            return None if self.command == BRIEF and is_digest(path) else mine
+        kind = record_kind(json_path)
+        if kind is None or kind == self.command:
+            return None if kind else mine
+        return f"was written by `summarise {kind}`"
+
+    def write(self, files: dict[Path, str]) -> None:
+        """Write an article's files together (see write_together), none of them over a file that is
+        not summarise's: OutputError naming the first such file, and nothing written."""
+        for path in files:
+            if (reason := self.why_not_replaced(path)) is not None:
+                raise OutputError(
+                    f"{path} {reason}: not replaced; move it away (or choose another output folder, -o) "
+                    "and run again"
+                )
+        self._record(files)
+        write_together(files)
+
+    def _record(self, paths: Iterable[Path]) -> None:
+        """Record files about to be written (before they are renamed into place), in one append."""
+        new = [
+            relative for relative in map(self._relative, paths) if self.files.get(relative) != self.command
+        ]
+        if not new:
+            return
+        lines = "".join(json.dumps({"path": relative, "command": self.command}) + "\n" for relative in new)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(self.path, flags, 0o666)
+            try:
+                os.write(fd, lines.encode("utf-8", "surrogateescape"))  # one write: whole lines
+            finally:
+                os.close(fd)
+        except OSError as error:
+            kind = OutputFolderUnusable if error.errno in _FOLDER_UNUSABLE else OutputError
+            raise kind(f"{self.path}: cannot write: {error.strerror or error}") from None
+        self.files.update(dict.fromkeys(new, self.command))
+        self.lines += len(new)
+
+    def compact(self) -> None:
+        """Rewrite the records without what they say twice or of files no longer there, once they
+        have grown to twice that."""
+        if self.lines <= 2 * len(self.files) + 64:
+            return
+        self._load()  # with what other runs added
+        kept = [
+            json.dumps({"path": relative, "command": command}) + "\n"
+            for relative, command in sorted(self.files.items())
+            if os.path.lexists(self.folder / relative)
+        ]
+        with contextlib.suppress(OutputError):  # the records only stay longer
+            write_atomic(self.path, "".join(kept))
+
+    def _relative(self, path: Path) -> str:
+        return os.path.relpath(path, self.folder).replace(os.sep, "/")
+
+
+# The keys every JSON record of a brief or translation has (brief.py): how one is recognised.
+_RECORD_KEYS = {"source", "models", "settings", "segments", "coverage"}
+
+
+def record_kind(path: Path) -> str | None:
+    """BRIEF or TRANSLATE where `path` is the JSON record of a brief (it has a summary) or of a
+    translation (it has none); None for anything else."""
+    record = previous_record(path)
+    if record is None or not record.keys() >= _RECORD_KEYS:
+        return None
+    return BRIEF if "summary" in record else TRANSLATE
+
+
+def is_digest(path: Path) -> bool:
+    """Whether `path` is a digest summarise wrote (render.py's heading or title)."""
+    try:
+        start = read_start(path, 1000)
+    except InputError:
+        return False
+    return re.search(rb"(?m)^# Digest: \d+ articles|<title>Digest: \d+ articles", start) is not None
 
 
 def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:

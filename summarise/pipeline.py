@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 from .brief import CODE, Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
 from .cache import SUMMARY, TRANSLATION, Store, cache_key
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs, line_keys
+from .config import check_limits
 from .engines import FixedLengths
 from .errors import (
     CacheError,
@@ -48,16 +50,19 @@ from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import PhaseProgress, TranslationMemory
 from .models import ModelSpec
 from .outputs import (
+    BRIEF,
+    TRANSLATE,
+    OutputRecords,
     Resolver,
     output_files,
     output_stems,
+    output_suffixes,
     previous_record,
     refuse_overwriting,
     shortened,
     unchanged,
     with_suffix_added,
     write_atomic,
-    write_together,
 )
 from .read import DEFAULT_MAX_BYTES, OUTPUT_MARKER, Article, InputFile, discover_inputs, read_article
 from .render import (
@@ -177,13 +182,15 @@ class RunReport:
     segments_translated: int = 0  # by the model, this run
     segments_remembered: int = 0  # from the translation memory, this run
     seconds: float = 0.0  # the run's wall time, from finding the articles to the digest
+    # The signal that asked the run to stop (the caller knows it: SIGINT when not said).
+    stop_signal: int = signal.SIGINT
 
     @property
     def exit_code(self) -> int:
         if self.aborted:
             return 2
         if self.interrupted:
-            return 130  # as a shell reports a process stopped by SIGINT
+            return 128 + self.stop_signal  # as a shell reports a process that signal stopped
         return 1 if self.failures else 0
 
     def to_json(self) -> dict[str, Any]:
@@ -242,6 +249,12 @@ def run(
     translation memory) and ends with `report.interrupted`.
     """
     started = time.perf_counter()
+    check_limits(
+        threads=options.threads,
+        beams=options.beams,
+        cluster_actors=options.cluster_actors,
+        max_size=options.max_bytes / 2**20,
+    )
     inputs, problems = discover_inputs(paths, exclude=options.out_dir)
     if not inputs and not problems:
         raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
@@ -249,18 +262,30 @@ def run(
         return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
     store = Store.at(options.cache_dir)
     store.check()
-    session = ModelSession(options.session(), store.converted_models)
-    stems = output_stems((f.relative for f in inputs), reserved={PurePosixPath(DIGEST_NAME).with_suffix("")})
+    # The output folder before the models: what would be refused there is said before a download.
     with_summary = options.summariser is not None
-    outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
-    digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME]
     resolved = Resolver()
+    digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME] if with_summary else []
+    stems = output_stems(
+        (f.relative for f in inputs),
+        output_suffixes(with_summary),
+        reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *_inside(options.out_dir, inputs, resolved)),
+    )
+    outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
     refuse_overwriting(
         [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
     )
+    records = OutputRecords(options.out_dir, BRIEF if with_summary else TRANSLATE)
+    records.check_command()
+    for digest in digests:
+        if (reason := records.why_not_replaced(digest)) is not None:
+            raise ConfigError(f"{digest} {reason}: not replaced; choose another output folder (-o)")
+    session = ModelSession(options.session(), store.converted_models)
     same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
     ledger = Ledger.load(options.out_dir, _ledger_context(options, session))
-    run = _Run(inputs, stems, outputs, same_renderer, ledger, options, store, session, progress, should_stop)
+    run = _Run(
+        inputs, stems, outputs, same_renderer, ledger, records, options, store, session, progress, should_stop
+    )
     report = run.go(problems)
     report.seconds = time.perf_counter() - started
     return report
@@ -301,6 +326,7 @@ class _Run:
         outputs: dict[InputFile, list[Path]],
         same_renderer: bool,
         ledger: Ledger,
+        records: OutputRecords,
         options: RunOptions,
         store: Store,
         session: ModelSession,
@@ -324,17 +350,20 @@ class _Run:
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
         self.ledger = ledger
+        self.records = records  # what summarise wrote in the output folder: only that is replaced
         # On a cluster each wave is one pass of the actor pool, which loads the models: larger.
         self.wave_characters = WAVE_CHARACTERS if session.cluster is None else CLUSTER_WAVE_CHARACTERS
 
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
         report.failures.extend(ArticleFailure(p.path, p.reason, p.skipped) for p in problems)
-        # Boilerplate by evidence: short lines found in several articles of this run.
-        if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
-            self.repeated, self.read_ahead = _evidence(self.inputs, self.options.max_bytes, self.ledger)
         self.progress.start(len(self.inputs))
         try:
+            # Boilerplate by evidence: short lines found in several articles of this run.
+            if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
+                self.repeated, self.read_ahead = _evidence(
+                    self.inputs, self.options.max_bytes, self.ledger, self.should_stop
+                )
             self._articles()
         except (KeyboardInterrupt, StopRequested):
             # Every brief and cache entry already written is whole (atomic writes, one transaction
@@ -365,11 +394,12 @@ class _Run:
             digest = Digest(self.created, self.digest, unbriefed)
             out_dir = self.options.out_dir
             try:
-                write_atomic(out_dir / DIGEST_NAME, render_digest(digest))
-                write_atomic(out_dir / DIGEST_HTML_NAME, render_digest_html(digest))
+                self.records.write({out_dir / DIGEST_NAME: render_digest(digest)})
+                self.records.write({out_dir / DIGEST_HTML_NAME: render_digest_html(digest)})
                 report.digest = out_dir / DIGEST_NAME
             except OutputError as error:
                 report.aborted = RunAbort(str(error), "make room (or another --out) and run it again")
+        self.records.compact()
         return report
 
     def _articles(self) -> None:
@@ -483,10 +513,9 @@ class _Run:
         )
         work.translation_key = self.session.translation_key(_content_digest(cleaned))
         work.summary_key = self.session.summary_key(work.translation_key)
-        if (found := self.store.get(TRANSLATION, work.translation_key)) is not None:
-            work.translation = Translation.from_json(found)
-            if work.summary_key is not None and (summary := self.store.get(SUMMARY, work.summary_key)):
-                work.summary = SummaryRecord.from_json(summary)
+        work.translation = self.store.get(TRANSLATION, work.translation_key, Translation.from_json)
+        if work.translation is not None and work.summary_key is not None:
+            work.summary = self.store.get(SUMMARY, work.summary_key, SummaryRecord.from_json)
         work.cached = work.translation is not None and not work.needs_summary
 
     def _wave(self, wave: list[_Work]) -> None:
@@ -677,7 +706,7 @@ class _Run:
             if unchanged(files := self._rendered(earlier, json_path, pages)):
                 return list(files), False
         files = self._rendered(brief, json_path, pages)
-        write_together(files)
+        self.records.write(files)
         return list(files), True
 
     def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
@@ -729,6 +758,17 @@ def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: 
     return same_renderer
 
 
+def _inside(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> list[str]:
+    """The paths (relative to `folder`) of the run's articles that live in the output folder: no
+    output may take one of their names."""
+    real = os.path.realpath(folder) + os.sep
+    return [
+        where[len(real) :].replace(os.sep, "/")
+        for where in (resolved(f.path) for f in inputs)
+        if where.startswith(real)
+    ]
+
+
 def _ledger_context(options: RunOptions, session: ModelSession) -> str:
     """Everything besides an article and the run's evidence that decides what its outputs say."""
     models = [session.translator_ref, session.summariser_ref]
@@ -771,7 +811,7 @@ def _content_digest(cleaned: CleanText) -> str:
 
 
 def _evidence(
-    inputs: Sequence[InputFile], max_bytes: int, ledger: Ledger
+    inputs: Sequence[InputFile], max_bytes: int, ledger: Ledger, should_stop: Callable[[], bool]
 ) -> tuple[RepeatedLines, dict[InputFile, Article]]:
     """Lines of every article of the run, counted across articles (those unchanged since the last
     run from the ledger, unread); and the articles read, kept up to READ_AHEAD_CHARACTERS in all,
@@ -780,6 +820,8 @@ def _evidence(
     kept: dict[InputFile, Article] = {}
     characters = 0
     for source in inputs:
+        if should_stop():
+            raise StopRequested("stopped while reading the articles")
         if (entry := ledger.article(source)) is not None:
             repeated.add(entry.sha256, entry.lines)
             continue

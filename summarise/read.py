@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import errno
 import hashlib
-import json
 import os
 import re
 import stat
@@ -18,13 +16,12 @@ from typing import Any
 
 from .brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, PARAGRAPH, QUOTE, Block
 from .errors import ConfigError, InputError
-from .files import FileState, file_type, read_bytes, read_start
+from .files import FileState, file_type, read_bytes
+from .outputs import BRIEF, RECORDS_NAME, TRANSLATE, OutputRecords, is_digest, record_kind
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Left in every output folder that holds no article of its run: such a folder is never walked.
 OUTPUT_MARKER = ".summarise-output"
-# The keys every JSON record of a brief or translation has (brief.py): how its text is recognised.
-_RECORD_KEYS = {"source", "models", "settings", "segments", "coverage"}
 HTML_SUFFIXES = (".html", ".htm")
 MARKDOWN_SUFFIXES = (".md",)
 MIN_WEB_ARTICLE_CHARS = 80
@@ -154,12 +151,20 @@ def _walk(folder: Path, excluded: str | None, problems: list[InputError]) -> lis
         problems.append(InputError(where, f"cannot read this folder: {error.strerror or error}"))
 
     files = []
-    # Symlinked folders are not followed: a link loop must not hang the run.
+    written: set[str] = set()  # files the records of an output folder in the tree name
+    tree = os.path.realpath(folder)
+    # Symlinked folders are not followed: a link loop must not hang the run, and what they hold
+    # is either in the tree already or not the user's to have read from it (see _leads_out).
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
         here = Path(dirpath)
+        if RECORDS_NAME in filenames:  # an output folder that holds articles too (`-o .`)
+            written.update(os.path.normpath(here / relative) for relative in OutputRecords(here, BRIEF).files)
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".") and not _output_folder(here / d, excluded)
         )
+        for name in dirnames:
+            if os.path.islink(here / name) and (outside := _leads_out(here / name, tree)):
+                problems.append(InputError(here / name, f"{outside}: not followed", skipped=True))
         for name in sorted(filenames):
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
@@ -167,9 +172,21 @@ def _walk(folder: Path, excluded: str | None, problems: list[InputError]) -> lis
             kind = _kind(path)
             if kind != "file":
                 problems.append(InputError(path, kind))
-            elif not written_by_summarise(path):
+            elif os.path.islink(path) and (outside := _leads_out(path, tree)):
+                problems.append(InputError(path, f"{outside}: not read", skipped=True))
+            elif os.path.normpath(path) not in written and not written_by_summarise(path):
                 files.append(path)
     return files
+
+
+def _leads_out(link: Path, tree: str) -> str | None:
+    """Where a symbolic link inside a walked folder leads, when that is outside the folder (a
+    private file, /etc/passwd, as an unpacked archive or a shared inbox can hold): only what lies
+    in the folders the user named is read from them. None for a link that stays inside."""
+    target = os.path.realpath(link)
+    if target == tree or target.startswith(tree.rstrip(os.sep) + os.sep):
+        return None
+    return f"a symbolic link to {target}, outside {tree} (name it as an argument to have it read)"
 
 
 def _output_folder(folder: Path, excluded: str | None) -> bool:
@@ -189,26 +206,12 @@ def written_by_summarise(path: Path) -> bool:
     """A brief (.md, .html) or translation (.txt) beside its JSON record, or a digest: never articles."""
     suffix = path.suffix.lower()
     if suffix in (".md", ".txt", ".html"):
-        record = path.with_name(path.name[: -len(path.suffix)] + ".json")
-        data = None
-        if _is_file(record):
-            with contextlib.suppress(InputError, ValueError, RecursionError):
-                data = json.loads(read_bytes(record, 64 * 2**20, "record")[0])
-            # A brief's record has a summary, a translation's has none: `a.txt` beside the record
-            # of its own brief (`a.json`, `a.md`) is the article.
-            if (
-                isinstance(data, dict)
-                and data.keys() >= _RECORD_KEYS
-                and ("summary" in data) == (suffix in (".md", ".html"))
-            ):
-                return True
-    if path.name.lower() in ("digest.md", "digest.html"):
-        try:
-            start = read_start(path, 1000)
-        except InputError:
-            return False
-        return re.search(rb"(?m)^# Digest: \d+ articles|<title>Digest: \d+ articles", start) is not None
-    return False
+        # A brief's record has a summary, a translation's has none: `a.txt` beside the record
+        # of its own brief (`a.json`, `a.md`) is the article.
+        kind = record_kind(path.with_name(path.name[: -len(path.suffix)] + ".json"))
+        if kind is not None and kind == (BRIEF if suffix in (".md", ".html") else TRANSLATE):
+            return True
+    return path.name.lower() in ("digest.md", "digest.html") and is_digest(path)
 
 
 def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -380,7 +383,7 @@ def _decode_bytes(data: bytes, path: Path) -> tuple[str, str, list[str]]:
 
 def _few(count: int, size: int) -> bool:
     """Few enough bad bytes or characters for text to be text (a handful in a short one)."""
-    return count <= max(4, _MAX_CONTROL_SHARE * size)
+    return count <= max(2, _MAX_CONTROL_SHARE * size)
 
 
 def _check_text(text: str, path: Path) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,25 @@ def check_against_schema(kind: str, record: Any) -> None:
     schema = json.loads(resources.files("summarise").joinpath(f"{kind}.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator(schema).validate(record)
     SCHEMA_CHECKS[kind] += 1
+
+
+def console_script() -> str:
+    """The installed `summarise` command of this environment."""
+    return str(Path(sys.executable).with_name("summarise"))
+
+
+def run_summarise(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **streams: Any
+) -> subprocess.CompletedProcess[str]:
+    """`summarise ARGS` in a child process (as a user runs it): stdout and stderr captured unless
+    `streams` say otherwise (stdout=, stderr= as subprocess.run takes them)."""
+    streams.setdefault("stdout", subprocess.PIPE)
+    streams.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run(
+        [console_script(), *args],
+        cwd=cwd,
+        env=env or environment_for_subprocess(),
+        text=True,
+        timeout=300,
+        **streams,
+    )

@@ -262,13 +262,21 @@ def test_a_stop_signal_finishes_the_batch_keeps_the_work_and_exits_128_plus_it(
     many_articles(inbox, 40)  # enough work that the run is still going when stopped
     script = Path(sys.executable).with_name("summarise")
     args = [str(script), *brief_args(inbox, out, copy_marian, tiny_bart)]
-    child = subprocess.Popen(args, env=environment_for_subprocess(), stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [*args, "--json"],
+        env=environment_for_subprocess(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while not list(out.glob("*.json")) and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.05)
     child.send_signal(signum)
-    _, stderr = child.communicate(timeout=240)
+    stdout, stderr = child.communicate(timeout=240)
     assert child.returncode == code, stderr
+    report = json.loads(stdout)
+    assert report["exit_code"] == code and report["interrupted"]  # the report and the process agree
     assert f"{said}: stopping after the current batch" in stderr
     assert "interrupted:" in stderr and "Traceback" not in stderr
     written = sorted(out.glob("*.json"))
@@ -294,10 +302,11 @@ def test_a_stop_request_keeps_every_translated_batch_for_the_next_run(
     polls = 0
 
     def stop_after_a_few_batches() -> bool:
-        # Polled once per article as it is read, then once per batch the translator starts.
+        # Polled once per article as the evidence pass reads it and again as the main pass does,
+        # then once per batch the translator starts.
         nonlocal polls
         polls += 1
-        return polls > articles + 2
+        return polls > 2 * articles + 2
 
     stopped = run([seeds_copy], options(out, copy_marian, None), should_stop=stop_after_a_few_batches)
     assert stopped.interrupted and stopped.exit_code == 130

@@ -65,5 +65,5 @@ def test_default_models_resolve_offline_from_the_hf_cache(
 
 def test_outputs_never_collide() -> None:
     files = [PurePosixPath(p) for p in ("a.txt", "a.md", "sub/a.txt", "b.txt", "digest.txt")]
-    stems = output_stems(files, reserved={PurePosixPath("digest")})
+    stems = output_stems(files, (".json", ".md", ".html"), reserved=("digest.md", "digest.html"))
     assert [str(stems[f]) for f in files] == ["a.txt", "a.md", "sub/a", "b", "digest.txt"]

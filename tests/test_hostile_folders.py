@@ -39,23 +39,48 @@ def error_lines(stderr: str) -> list[str]:
 # ----------------------------------------------------------------------------- never touch the inputs
 
 
-def test_an_output_that_would_replace_an_input_is_refused_before_any_work(
+def test_an_output_never_takes_the_name_of_an_input(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path
 ) -> None:
+    """`translate in -o in`: the translation of `a.txt` would be `a.txt`; it is `a.txt.txt` (the
+    name scheme, README "Output names"), and no article is touched, then or on the next run."""
     inbox = inbox_with(tmp_path, {"a.txt": GOOD, "b.txt": GOOD + " Zwei."})
     before = {p.name: p.read_bytes() for p in inbox.iterdir()}
     result = runner.invoke(app, translate_args(inbox, inbox, copy_marian))
-    assert result.exit_code == 2
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: {inbox / 'a.txt'} would replace the article {inbox / 'a.txt'}")
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in inbox.iterdir() if p.name in before} == before
+    assert {p.name for p in inbox.iterdir() if not p.name.startswith(".")} == {
+        "a.txt",
+        "b.txt",
+        "a.txt.txt",
+        "a.txt.json",
+        "b.txt.txt",
+        "b.txt.json",
+    }
     (inbox / "c.md").write_text(GOOD + " Drei.", encoding="utf-8")
     before["c.md"] = (inbox / "c.md").read_bytes()
     link = tmp_path / "link"
     link.symlink_to(inbox)  # the same folder under another name
-    result = runner.invoke(app, brief_args(inbox, link, copy_marian, tiny_bart))
-    assert result.exit_code == 2 and "would replace the article" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert {p.name: p.read_bytes() for p in inbox.iterdir()} == before  # nothing touched, nothing added
+    result = runner.invoke(app, brief_args(inbox, tmp_path / "briefs", copy_marian, tiny_bart))
+    assert result.exit_code == 0 and "3 briefs written" in result.stderr  # our outputs are no articles
+    result = runner.invoke(app, translate_args(inbox, link, copy_marian))
+    assert result.exit_code == 0, result.output
+    assert (inbox / "c.txt").is_file() and (inbox / "a.txt.txt").is_file()  # no article is named c.txt
+    assert {p.name: p.read_bytes() for p in inbox.iterdir() if p.name in before} == before
+
+
+def test_an_output_that_resolves_through_a_link_to_an_input_is_refused_before_any_work(
+    tmp_path: Path, copy_marian: Path
+) -> None:
+    inbox = inbox_with(tmp_path, {"a.txt": GOOD})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").symlink_to(inbox / "a.txt")  # a translation written there would replace it
+    result = runner.invoke(app, translate_args(inbox, out, copy_marian))
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {out / 'a.txt'} would replace the article {inbox / 'a.txt'}")
+    assert (inbox / "a.txt").read_text(encoding="utf-8") == GOOD
 
 
 def test_the_output_folder_is_excluded_by_resolved_path(

@@ -195,7 +195,8 @@ def test_a_run_stopped_part_way_keeps_the_ledger_of_the_articles_it_did_not_reac
     tmp_path: Path, copy_marian: Path, tiny_bart: Path, reads: list[Path]
 ) -> None:
     inbox, out = briefed(tmp_path, copy_marian, tiny_bart)
-    polls = iter([False, True])  # stopped before the second article
+    # Polled once per article by the evidence pass, then once per article: stopped before the second.
+    polls = iter([False] * (len(ARTICLES) + 1) + [True])
     stopped = run([inbox], options(out, copy_marian, tiny_bart), should_stop=lambda: next(polls, True))
     assert stopped.interrupted and len(stopped.articles) == 1
     reads.clear()

@@ -308,7 +308,7 @@ def test_a_config_file_gives_defaults_that_options_override_and_config_says_wher
     [
         ('engin = "torch"\n', "engin: unknown setting"),
         ('engine = "gpu"\n', "engine: 'gpu' is not one of auto, ct2, torch"),
-        ("beams = 0\n", "beams: 0 is not a whole number of at least 1"),
+        ("beams = 0\n", "beams: 0 is not a whole number from 1 to 16"),
         ("engine = \n", "not valid TOML"),
     ],
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from summarise.cache import SEGMENT, SUMMARY, TRANSLATION, Store, cache_key
+from summarise.cache import CONVERTED_MARK, SEGMENT, SUMMARY, TRANSLATION, LastRun, Store, cache_key, mark
 from summarise.errors import CacheCorruptError, CacheError
 
 
@@ -15,6 +15,7 @@ def converted_model(store: Store, name: str, size: int) -> None:
     folder = store.converted_models / name
     folder.mkdir(parents=True)
     (folder / "model.bin").write_bytes(b"\0" * size)
+    mark(folder, CONVERTED_MARK, name)  # as convert_for_ct2 marks what it made
 
 
 def test_entries_by_kind_and_key_in_one_transaction(tmp_path: Path) -> None:
@@ -32,13 +33,20 @@ def test_stats_count_entries_and_converted_models_and_the_last_run(tmp_path: Pat
     store = Store(tmp_path / "cache")
     store.put_many(SEGMENT, {"a": {}, "b": {}})
     store.put(TRANSLATION, "t", {})
-    store.record_run({"articles": 3})
+    figures = {
+        "finished": "2026-12-06T07:00:00+00:00",
+        "articles": 3,
+        "articles_from_cache": 1,
+        "segments_translated": 20,
+        "segments_remembered": 10,
+    }
+    store.record_run(figures)
     converted_model(store, "m--rev--int8", 3 * 2**20)
     (store.converted_models / ".m--rev--float16.tmp").mkdir()  # a conversion in progress: not a model
     stats = store.stats()
     assert stats.entries == {SEGMENT: 2, TRANSLATION: 1}  # the run's figures are not an entry
-    assert stats.last_run == {"articles": 3}
-    assert (stats.converted_models, stats.converted_bytes) == (1, 3 * 2**20)
+    assert stats.last_run == LastRun(**figures)  # type: ignore[arg-type]
+    assert (stats.converted_models, stats.converted_bytes) == (1, 3 * 2**20 + len("m--rev--int8\n"))
     assert stats.converted_path == tmp_path / "cache" / "ct2"
 
 
