@@ -2,8 +2,8 @@
 
 Typed errors from the library become one-line messages here and nowhere else. Exit codes: 0 every
 article done, 1 some articles failed (the rest were written), 2 usage or configuration error, or a
-run that had to stop (disk full, cache unusable), 70 an unexpected error (a bug: one line, and the
-traceback with --verbose), 130 interrupted.
+run that had to stop (disk full, cache unusable, standard output unwritable), 70 an unexpected error
+(a bug: one line, and the traceback with --verbose), 128 + the signal that stopped it (130 Ctrl-C).
 """
 
 from __future__ import annotations
@@ -785,10 +785,8 @@ def _stop_on_first_signal(request: _StopRequest) -> Iterator[_StopRequest]:
 
     def stop_now(signum: int) -> None:
         with lock:
-            if active:
-                _thread.interrupt_main(
-                    signal.Signals(signum)
-                )  # as a second signal: on_signal raises KeyboardInterrupt
+            if active:  # as a second signal would: on_signal raises KeyboardInterrupt
+                _thread.interrupt_main(signal.Signals(signum))
 
     def on_signal(signum: int, frame: object) -> None:
         if request.is_set():

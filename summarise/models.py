@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InputError, ModelLoadError, ModelUnavailableError, SummariseError
-from .files import read_small_text
+from .files import read_bytes, read_small_text
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -260,14 +260,20 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
+# A model's config files are kilobytes (a tokenizer.json a few MB).
+_MODEL_JSON_MAX_BYTES = 64 * 2**20
+
+
 def read_model_json(model: ResolvedModel, name: str) -> dict[str, Any]:
     path = model.path / name
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"{model.name}: cannot read {name}: {error}") from None
+        data = json.loads(read_bytes(path, _MODEL_JSON_MAX_BYTES, "file")[0])
+    except InputError as error:
+        raise ModelLoadError(f"{model.name}: cannot read {name}: {error.reason}") from None
+    except (ValueError, RecursionError) as error:
+        raise ModelLoadError(f"{model.name}: cannot read {name}: {error or 'nested too deeply'}") from None
     return data if isinstance(data, dict) else {}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import ConfigError, InputError, OutputError, OutputFolderUnusable
-from .files import read_bytes, read_start
+from .files import FileState, read_bytes, read_start
 
 
 def output_stems(
@@ -185,13 +185,15 @@ class OutputRecords:
         self.path = folder / RECORDS_NAME
         self.files: dict[str, str] = {}  # relative path -> the command that wrote it
         self.lines = 0
+        self._seen: FileState | None = None  # the records file as last read or appended to
         self._load()
 
     def _load(self) -> None:
         self.files, self.lines = {}, 0
         try:
-            data = read_bytes(self.path, _RECORDS_MAX_BYTES, "record")[0]
+            data, self._seen = read_bytes(self.path, _RECORDS_MAX_BYTES, "record")
         except InputError:  # none yet (or unusable): the folder is read by its content
+            self._seen = None
             return
         for line in data.decode("utf-8", "surrogateescape").splitlines():
             try:
@@ -222,8 +224,8 @@ class OutputRecords:
         if os.path.islink(path) or not os.path.isfile(path):
             return "is not a file summarise wrote"
         relative = self._relative(path)
-        if relative not in self.files:
-            self._load()  # another run at the same time may have written it since
+        if relative not in self.files and FileState.at(self.path) != self._seen:
+            self._load()  # another run at the same time has written here since
         if (command := self.files.get(relative)) is not None:
             return None if command == self.command else f"was written by `summarise {command}`"
         return self._before_records(path)
@@ -266,11 +268,15 @@ class OutputRecords:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            data = lines.encode("utf-8", "surrogateescape")
             fd = os.open(self.path, flags, 0o666)
             try:
-                os.write(fd, lines.encode("utf-8", "surrogateescape"))  # one write: whole lines
+                os.write(fd, data)  # one write: whole lines, whatever other runs append
+                after = os.fstat(fd)
             finally:
                 os.close(fd)
+            if after.st_size == (self._seen.size if self._seen else 0) + len(data):
+                self._seen = FileState.of(after)  # nothing but this run's appends since it was read
         except OSError as error:
             kind = OutputFolderUnusable if error.errno in _FOLDER_UNUSABLE else OutputError
             raise kind(f"{self.path}: cannot write: {error.strerror or error}") from None
