@@ -115,8 +115,6 @@ class Ledger:
             if data["format"] != LEDGER_FORMAT or data["context"] != context:
                 return cls(folder, context)
             entries = {key: LedgerEntry.from_json(entry) for key, entry in data["articles"].items()}
-            if not all(isinstance(key, str) for key in entries):
-                raise TypeError("articles: not named by their paths")
         except InputError as error:
             if os.path.lexists(path):
                 log.info("%s: ignored (%s); it is written anew", path, error.reason)

@@ -137,32 +137,22 @@ def test_an_output_never_replaces_a_file_summarise_did_not_write(
     assert json.loads((folder / "drittes.json").read_text(encoding="utf-8"))["summary"]  # the rest go on
 
 
+@pytest.mark.parametrize("records", ["kept", "deleted"])  # deleted: as an earlier version left the folder
 def test_a_brief_summarise_wrote_is_made_again_when_its_article_changes(
-    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path, records: str
 ) -> None:
     inbox = inbox_with(tmp_path, {"a.txt": GOOD})
     out = tmp_path / "out"
     assert run_summarise(*brief_args(inbox, out, copy_marian, tiny_bart)).returncode == 0
     assert (out / RECORDS_NAME).is_file()
+    if records == "deleted":
+        (out / RECORDS_NAME).unlink()  # its files are then known by their content
     (out / "notes.md").write_text("my notes", encoding="utf-8")  # a file of the user's beside
     (inbox / "a.txt").write_text(GOOD + " Sie trafen sich erneut.", encoding="utf-8")
     result = run_summarise(*brief_args(inbox, out, copy_marian, tiny_bart))
     assert result.returncode == 0, result.stderr
     assert "Sie trafen sich erneut" in (out / "a.json").read_text(encoding="utf-8")
     assert (out / "notes.md").read_text(encoding="utf-8") == "my notes"
-
-
-def test_a_folder_written_before_the_records_is_still_summarise_s_own(
-    tmp_path: Path, copy_marian: Path, tiny_bart: Path
-) -> None:
-    inbox = inbox_with(tmp_path, {"a.txt": GOOD})
-    out = tmp_path / "out"
-    assert run_summarise(*brief_args(inbox, out, copy_marian, tiny_bart)).returncode == 0
-    (out / RECORDS_NAME).unlink()  # as an earlier version left the folder (or a user deleted it)
-    (inbox / "a.txt").write_text(GOOD + " Neu.", encoding="utf-8")
-    result = run_summarise(*brief_args(inbox, out, copy_marian, tiny_bart))
-    assert result.returncode == 0, result.stderr
-    assert "Neu" in (out / "a.json").read_text(encoding="utf-8")
 
 
 def test_a_digest_of_the_user_s_is_refused_before_any_work(
