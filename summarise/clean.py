@@ -13,6 +13,7 @@ Boilerplate is found three ways, and every removed line is kept with its reason:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import sys
 import tomllib
@@ -24,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .brief import CODE, HEADING, PARAGRAPH, Block, RemovedLine, with_code_spans
+from .line_model import LineModel, column, line_features, shipped_model
 
 # Invisible characters that carry no text: zero-width spaces and joiners, soft hyphens, BOMs.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -42,6 +44,11 @@ HEADLINE_MAX_CHARS = 150
 LIST_ITEM_MAX_CHARS = 200
 TRAILING_LIST_MIN_LINES = 3
 TRAILING_ITEM_MAX_CHARS = 120
+# The line model judges articles of at least this many lines (the corpus it learnt from has 9 and
+# more); a shorter text has too little context, and only the rules apply to it.
+MODEL_MIN_LINES = 8
+# A line an article has this many times is a page's furniture, not its text.
+REPEATED_IN_ARTICLE = 3
 # Evidence across a run: a line this short, found in this many different articles.
 REPEATED_MAX_CHARS = 200
 REPEATED_MIN_ARTICLES = 3
@@ -171,7 +178,7 @@ class RepeatedLines:
 
 def line_keys(paragraphs: Iterable[str]) -> list[str]:
     """The keys of an article's lines, as evidence across a run counts them."""
-    return [_line_key(line) for line in map(_normalise, paragraphs) if line]
+    return [_line_key(line) for line in map(normalise, paragraphs) if line]
 
 
 def _line_key(line: str) -> str:
@@ -196,24 +203,28 @@ def clean_paragraphs(
     repeated: RepeatedLines | None = None,
     rules: Sequence[Rule] | None = None,
     blocks: Sequence[Block] = (),
+    model: LineModel | bool | None = True,
 ) -> CleanText:
     """Normalise the paragraphs, remove boilerplate (unless kept) and take out the headline.
 
     `blocks` gives each paragraph's form (Markdown); code is kept exactly as it is and is never
-    taken for boilerplate, and only plain paragraphs can form a trailing link list."""
+    taken for boilerplate, and only plain paragraphs can form a trailing link list or be judged by
+    the line model. `model`: True for the shipped line model, a LineModel, or None/False for the
+    rules and the evidence alone."""
     rules = boilerplate_rules() if rules is None else rules
+    line_model = shipped_model() if model is True else (model or None)
     forms = list(blocks) or [Block()] * len(paragraphs)
     removed: list[RemovedLine] = []
     lines: list[tuple[int, str]] = []  # (position as read, normalised text)
     for index, paragraph in enumerate(paragraphs):
-        text = paragraph if forms[index].kind == CODE else _normalise(paragraph)
+        text = paragraph if forms[index].kind == CODE else normalise(paragraph)
         if text.strip():
             lines.append((index, text))
         else:
             removed.append(RemovedLine(index, paragraph, NO_VISIBLE_TEXT))
     characters = sum(len(text) for _, text in lines)
     if not keep_boilerplate:
-        lines = _drop_boilerplate(lines, forms, rules, repeated, removed)
+        lines = _drop_boilerplate(lines, forms, rules, repeated, removed, line_model)
     removed.sort(key=lambda line: line.paragraph)
     removed = [RemovedLine(r.paragraph, with_code_spans(r.text), r.reason) for r in removed]
     body = [text for _, text in lines]
@@ -244,16 +255,32 @@ def _drop_boilerplate(
     rules: Sequence[Rule],
     repeated: RepeatedLines | None,
     removed: list[RemovedLine],
+    model: LineModel | None,
 ) -> list[tuple[int, str]]:
     kept: list[tuple[int, str]] = []
     heading: tuple[str, Rule] | None = None  # the line that opened a list, and its rule
-    for index, text in lines:
+    if len(lines) < MODEL_MIN_LINES:  # too little context to judge a line by its place in it
+        model = None
+    # The line model judges each line in the context of the whole document, as it was read.
+    rows = line_features([text for _, text in lines]) if model is not None else []
+    chances = [model.probability(row) for row in rows] if model is not None else []
+    runs: dict[int, str] = {}
+    protected = -1  # the article's own headline: never taken for furniture by the model
+    if model is not None:
+        short = column(rows, "short")
+        runs = _runs([p if s else 0.0 for p, s in zip(chances, short, strict=True)], model)
+        protected = _headline_candidate(lines, rows)
+    copies = _copies(lines, forms, [-1.0 if p == protected else c for p, c in enumerate(chances)])
+    for position, (index, text) in enumerate(lines):
         if forms[index].kind == CODE:  # code is the author's, never a site's furniture
             heading = None
             kept.append((index, text))
             continue
         rule = next((r for r in rules if r.matches(text)), None)
-        if rule is None and heading is not None and _list_item(text):
+        # A list item after a heading goes with it: a bulleted one always, another unless the model
+        # reads it as the article's (a subheading right after a box: the box ends before it).
+        agrees = model is None or bool(_BULLET.match(text)) or chances[position] >= model.run_floor
+        if rule is None and heading is not None and _list_item(text) and agrees:
             opener, opened_by = heading
             removed.append(RemovedLine(index, text, opened_by.list_reason.format(heading=opener)))
             continue
@@ -262,6 +289,19 @@ def _drop_boilerplate(
             heading = (text, rule) if rule.starts_list else heading
             continue
         heading = None
+        if position in copies:
+            removed.append(RemovedLine(index, text, copies[position]))
+            continue
+        if position == protected:
+            pass
+        elif model is not None and forms[index].kind == PARAGRAPH and chances[position] >= model.threshold:
+            why = model.why(rows[position])
+            reason = f"line model: boilerplate with probability {chances[position]:.2f} ({why})"
+            removed.append(RemovedLine(index, text, reason))
+            continue
+        elif position in runs and forms[index].kind == PARAGRAPH:
+            removed.append(RemovedLine(index, text, runs[position]))
+            continue
         # Evidence removes only what looks like boilerplate by its form, and only where the articles
         # that share it are not copies of one text (RepeatedLines): shared sentences, a shared
         # story's headline and subheadings are translated once by the translation memory and kept.
@@ -285,6 +325,66 @@ def _drop_boilerplate(
     return kept
 
 
+def _headline_candidate(lines: Sequence[tuple[int, str]], rows: Sequence[Sequence[float]]) -> int:
+    """The position of the article's own headline among the lines before its body: shaped like a
+    headline, and sharing the most words with the body (a section name, a kicker, a teaser share
+    fewer); -1 when no such line shares at least half of its words."""
+    before, overlap, shared = (
+        column(rows, name) for name in ("before_body", "topic_overlap", "topic_shared")
+    )
+    candidates = [
+        (shared[p], overlap[p], p)
+        for p, (_, text) in enumerate(lines)
+        if before[p] and is_headline(text) and overlap[p] >= 0.5
+    ]
+    return max(candidates)[2] if candidates else -1  # of equals, the one nearest the body
+
+
+def _runs(chances: Sequence[float], model: LineModel) -> dict[int, str]:
+    """Short lines decided as a block: in a run of two or more that each look more like boilerplate
+    than not, the run goes as a unit when it does on average (a teaser box, a breadcrumb). Lines
+    given 0 (a long line, a sentence) end a run."""
+    decided: dict[int, str] = {}
+    start = 0
+    count = len(chances)
+    for end in range(count + 1):
+        if end < count and chances[end] >= model.run_floor:
+            continue
+        if end - start >= 2:
+            logits = [math.log(p / (1 - p)) if p < 1 else 60.0 for p in chances[start:end]]
+            mean = 1 / (1 + math.exp(-sum(logits) / len(logits)))
+            if mean >= model.run_threshold:
+                reason = (
+                    f"line model: in a run of {end - start} lines of boilerplate (probability {mean:.2f})"
+                )
+                decided.update(dict.fromkeys(range(start, end), reason))
+        start = end + 1
+    return decided
+
+
+def _copies(
+    lines: Sequence[tuple[int, str]], forms: Sequence[Block], chances: Sequence[float]
+) -> dict[int, str]:
+    """Plain lines an article has more than once, by position in `lines`, with the reason to remove
+    them. Three copies or more are a page's furniture (an embed's consent text, "Mehr zum Thema"):
+    all go, but for a short label ending in a colon (an interview's "Frage:"). Of two copies (a
+    breadcrumb or kicker repeating the headline, a pull quote repeating a body sentence) the one
+    that reads least like boilerplate in its place stays: its text is translated once."""
+    where: dict[str, list[int]] = defaultdict(list)
+    for position, (index, text) in enumerate(lines):
+        if forms[index].kind == PARAGRAPH:
+            where[text.casefold()].append(position)
+    copies: dict[int, str] = {}
+    for text, positions in where.items():
+        if len(positions) >= REPEATED_IN_ARTICLE and not (text.endswith(":") and len(text.split()) <= 3):
+            copies.update(dict.fromkeys(positions, f"repeated {len(positions)} times in this article"))
+        elif len(positions) == 2 and chances:
+            keep = min(positions, key=lambda position: (chances[position], position))
+            other = positions[1] if keep == positions[0] else positions[0]
+            copies[other] = f"the same as paragraph {lines[keep][0]}, kept there"
+    return copies
+
+
 def _list_item(line: str) -> bool:
     return bool(_BULLET.match(line)) or (len(line) <= LIST_ITEM_MAX_CHARS and not _SENTENCE_END.search(line))
 
@@ -293,7 +393,7 @@ def _trailing_item(line: str) -> bool:
     return not _BULLET.match(line) and len(line) <= TRAILING_ITEM_MAX_CHARS and not _SENTENCE_END.search(line)
 
 
-def _normalise(paragraph: str) -> str:
+def normalise(paragraph: str) -> str:
     """NFC, no invisible characters, single spaces."""
     text = unicodedata.normalize("NFC", paragraph)
     return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()

@@ -314,3 +314,75 @@ def test_the_headline_and_subheadings_of_copies_of_one_story_are_kept() -> None:
     for paragraphs in site.values():
         cleaned = clean_paragraphs(paragraphs, repeated=repeated)
         assert [r.text for r in cleaned.removed] == ["Startseite Politik Wirtschaft"]
+
+
+# ----------------------------------------------------------------------------- the line model
+
+CONSENT = "Externer Inhalt: Um diesen Inhalt zu sehen, müssen Sie der Datenverarbeitung zustimmen."
+RADWEG = [  # an article as copied from a page, of our own writing: furniture around the story
+    "Startseite",
+    "Politik",
+    "Stadtrat beschließt neuen Radweg entlang der Ringstraße",
+    "Von Anna Beispiel",
+    "12.03.2025, 14:20 Uhr",
+    "Der Stadtrat hat am Dienstagabend mit großer Mehrheit beschlossen, entlang der Ringstraße einen "
+    "durchgehenden Radweg zu bauen. Die Arbeiten sollen im Herbst beginnen und rund zwei Jahre dauern.",
+    CONSENT,
+    "Nach Angaben der Verwaltung kostet der Radweg etwa elf Millionen Euro, von denen das Land einen großen "
+    "Teil übernimmt. Die Opposition kritisierte die Kosten, stimmte am Ende aber ebenfalls zu.",
+    "Was sich für Autofahrer ändert",
+    "Für Autofahrer fällt auf der Ringstraße eine Spur weg. Die Stadt rechnet dennoch nicht mit längeren "
+    "Staus, weil ein Teil des Verkehrs auf die neue Umgehung ausweichen soll, die im Sommer eröffnet wird.",
+    CONSENT,
+    "„Der Radweg ist für die ganze Stadt ein Gewinn“, sagte die Bürgermeisterin nach der Sitzung.",
+    "Anwohner hatten sich seit Jahren für einen sicheren Radweg an der Ringstraße eingesetzt. Im vergangenen "
+    "Jahr waren dort mehrere Radfahrer bei Unfällen schwer verletzt worden, einer von ihnen tödlich.",
+    "„Der Radweg ist für die ganze Stadt ein Gewinn“, sagte die Bürgermeisterin nach der Sitzung.",
+    CONSENT,
+    "Mehr aus der Region",
+    "Hochwasser: Pegel am Rhein steigt weiter",
+    "Tierpark: Zwei Eisbären ziehen um",
+    "Fußball: Trainer muss nach drei Niederlagen gehen",
+    "Artikel teilen",
+]
+
+
+def test_the_line_model_removes_a_teaser_box_and_keeps_the_story() -> None:
+    cleaned = clean_paragraphs(RADWEG)
+    removed = {line.paragraph: line.reason for line in cleaned.removed}
+    # The teaser box after the body goes, each line with the model's reason.
+    for index in (15, 16, 17, 18):
+        assert removed[index].startswith("line model: "), (RADWEG[index], removed.get(index))
+    assert "after body" in removed[16] and "probability" in removed[16]
+    # The story stays: its headline, its lead and body, its subheading, the quote once.
+    assert cleaned.headline == RADWEG[2]
+    for index in (5, 7, 8, 9, 11, 12):
+        assert RADWEG[index] in cleaned.paragraphs, RADWEG[index]
+    # Navigation goes, as a block.
+    assert 0 in removed and 1 in removed
+
+
+def test_a_line_an_article_has_three_times_is_furniture_and_a_repeated_quote_is_kept_once() -> None:
+    cleaned = clean_paragraphs(RADWEG)
+    removed = {line.paragraph: line.reason for line in cleaned.removed}
+    assert [removed[i] for i in (6, 10, 14)] == ["repeated 3 times in this article"] * 3
+    assert removed[13] == "the same as paragraph 11, kept there"
+    assert cleaned.paragraphs.count(RADWEG[11]) == 1
+
+
+def test_a_short_text_is_judged_by_the_rules_alone() -> None:
+    """Three lines are too little context for the model (nor is one line of them a teaser)."""
+    lines = ["Hochwasser: Pegel am Rhein steigt weiter", LEAD, "Tierpark: Zwei Eisbären ziehen um"]
+    assert clean_paragraphs(lines).paragraphs == lines[1:]  # the first is the headline
+
+
+def test_the_shipped_line_model_reads_the_features_it_was_trained_on() -> None:
+    from summarise.line_model import FEATURES, LineModel, shipped_model
+
+    model = shipped_model()
+    assert model.names == FEATURES and len(model.weights) == len(FEATURES)
+    assert 0.5 < model.threshold < 1 and 0.5 < model.run_threshold < 1
+    data = model.to_json()
+    data["names"] = [*data["names"][1:], "something new"]
+    with pytest.raises(ValueError, match="other features"):
+        LineModel.from_json(data)

@@ -82,7 +82,9 @@ def test_second_run_hits_the_cache_for_every_file_and_loads_no_model(
         assert after[name]["segments"] == record["segments"]
 
     edited = sorted(seeds_copy.glob("*.txt"))[2]
-    edited.write_text(edited.read_text(encoding="utf-8") + "\nEin neuer Satz am Ende.\n", encoding="utf-8")
+    lines = edited.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "Putin und Kim sprachen danach auch über die Lage in der Region.")  # inside the body
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
     third = run([seeds_copy], options(out, tiny_marian, tiny_bart))
     assert {a.source.path.name for a in third.articles if not a.cached} == {edited.name}
     assert third.models_loaded == ["translator", "summariser"]
