@@ -223,14 +223,19 @@ def clean_paragraphs(
         else:
             removed.append(RemovedLine(index, paragraph, NO_VISIBLE_TEXT))
     characters = sum(len(text) for _, text in lines)
+    named = None  # where the article's own headline was found, when the model found it
     if not keep_boilerplate:
-        lines = _drop_boilerplate(lines, forms, rules, repeated, removed, line_model)
+        lines, named = _drop_boilerplate(lines, forms, rules, repeated, removed, line_model)
     removed.sort(key=lambda line: line.paragraph)
     removed = [RemovedLine(r.paragraph, with_code_spans(r.text), r.reason) for r in removed]
     body = [text for _, text in lines]
     body_forms = [forms[index] for index, _ in lines]
     headline = None
-    if len(body) > 1 and _headline_form(body[0], body_forms[0]):
+    at = next((i for i, (index, _) in enumerate(lines) if index == named), None)
+    if len(body) > 1 and at is not None:  # the headline, with what a page put above it left below
+        headline = with_code_spans(body.pop(at))
+        body_forms.pop(at)
+    elif len(body) > 1 and _headline_form(body[0], body_forms[0]):
         headline = with_code_spans(body.pop(0))
         body_forms.pop(0)
     structured = any(form.kind != PARAGRAPH for form in body_forms)
@@ -256,7 +261,9 @@ def _drop_boilerplate(
     repeated: RepeatedLines | None,
     removed: list[RemovedLine],
     model: LineModel | None,
-) -> list[tuple[int, str]]:
+) -> tuple[list[tuple[int, str]], int | None]:
+    """The lines kept, and the position (as read) of the article's own headline among them where
+    the line model found it."""
     kept: list[tuple[int, str]] = []
     heading: tuple[str, Rule] | None = None  # the line that opened a list, and its rule
     if len(lines) < MODEL_MIN_LINES:  # too little context to judge a line by its place in it
@@ -269,7 +276,7 @@ def _drop_boilerplate(
     if model is not None:
         short = column(rows, "short")
         runs = _runs([p if s else 0.0 for p, s in zip(chances, short, strict=True)], model)
-        protected = _headline_candidate(lines, rows)
+        protected = _headline_candidate(lines, forms, rows, chances, model)
     copies = _copies(lines, forms, [-1.0 if p == protected else c for p, c in enumerate(chances)])
     for position, (index, text) in enumerate(lines):
         if forms[index].kind == CODE:  # code is the author's, never a site's furniture
@@ -322,22 +329,36 @@ def _drop_boilerplate(
         for index, text in kept[-trailing:]:
             removed.append(RemovedLine(index, text, "trailing link list"))
         kept = kept[:-trailing]
-    return kept
+    named = lines[protected][0] if protected >= 0 else None
+    return kept, (named if any(index == named for index, _ in kept) else None)
 
 
-def _headline_candidate(lines: Sequence[tuple[int, str]], rows: Sequence[Sequence[float]]) -> int:
-    """The position of the article's own headline among the lines before its body: shaped like a
-    headline, and sharing the most words with the body (a section name, a kicker, a teaser share
-    fewer); -1 when no such line shares at least half of its words."""
+def _headline_candidate(
+    lines: Sequence[tuple[int, str]],
+    forms: Sequence[Block],
+    rows: Sequence[Sequence[float]],
+    chances: Sequence[float],
+    model: LineModel,
+) -> int:
+    """The position of the article's own headline among the lines before its body: a plain line
+    shaped like a headline, not boilerplate by the model, sharing at least half of its content
+    words with the body, and of those the most like the body's topic (a section name, a kicker, a
+    teaser share fewer); -1 when there is none."""
     before, overlap, shared = (
         column(rows, name) for name in ("before_body", "topic_overlap", "topic_shared")
     )
     candidates = [
-        (shared[p], overlap[p], p)
-        for p, (_, text) in enumerate(lines)
-        if before[p] and is_headline(text) and overlap[p] >= 0.5
+        # Two shared words or more first (one says little), then the share of its words the body
+        # has, less its probability of boilerplate (a teaser shares words too), then nearest the body.
+        (shared[p] >= math.log1p(2), overlap[p] - chances[p], shared[p], p)
+        for p, (index, text) in enumerate(lines)
+        if before[p]
+        and forms[index].kind == PARAGRAPH
+        and is_headline(text)
+        and overlap[p] >= 0.5
+        and chances[p] < model.threshold
     ]
-    return max(candidates)[2] if candidates else -1  # of equals, the one nearest the body
+    return max(candidates)[3] if candidates else -1
 
 
 def _runs(chances: Sequence[float], model: LineModel) -> dict[int, str]:
