@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from .article_metadata import KICKER, metadata_lines, metadata_of
 from .brief import CODE, HEADING, PARAGRAPH, Block, RemovedLine, with_code_spans
 from .line_model import LineModel, column, line_features, shipped_model
 
@@ -64,6 +65,8 @@ class CleanText:
     removed: list[RemovedLine] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)  # each paragraph's form; [] when all are plain
     characters: int = 0  # the visible characters of the text as read (what `removed` is a share of)
+    # What the removed bylines, date lines and kicker said (article_metadata: author, date, kicker).
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def removed_characters(self) -> int:
@@ -204,13 +207,15 @@ def clean_paragraphs(
     rules: Sequence[Rule] | None = None,
     blocks: Sequence[Block] = (),
     model: LineModel | bool | None = True,
+    links: Sequence[float] = (),
 ) -> CleanText:
     """Normalise the paragraphs, remove boilerplate (unless kept) and take out the headline.
 
     `blocks` gives each paragraph's form (Markdown); code is kept exactly as it is and is never
     taken for boilerplate, and only plain paragraphs can form a trailing link list or be judged by
     the line model. `model`: True for the shipped line model, a LineModel, or None/False for the
-    rules and the evidence alone."""
+    rules and the evidence alone. `links`: a web page's paragraphs, the share of each that is a
+    link's text (read.link_shares): two or more in a row that are all link are other articles."""
     rules = boilerplate_rules() if rules is None else rules
     line_model = shipped_model() if model is True else (model or None)
     forms = list(blocks) or [Block()] * len(paragraphs)
@@ -224,22 +229,96 @@ def clean_paragraphs(
             removed.append(RemovedLine(index, paragraph, NO_VISIBLE_TEXT))
     characters = sum(len(text) for _, text in lines)
     named = None  # where the article's own headline was found, when the model found it
+    metadata: dict[str, str] = {}
     if not keep_boilerplate:
-        lines, named = _drop_boilerplate(lines, forms, rules, repeated, removed, line_model)
+        # Lines known by what the page says of them (a run of links) or by their whole shape (a
+        # byline, a date, a credit: the brief's metadata), with the reason.
+        known = _linked_runs([links[index] if index < len(links) else 0.0 for index, _ in lines])
+        found = metadata_lines([text if forms[index].kind == PARAGRAPH else "" for index, text in lines])
+        metadata = metadata_of(found, [text for _, text in lines])
+        known |= {position: line.reason for position, line in found.items()}
+        lines, named = _drop_boilerplate(lines, forms, rules, repeated, removed, line_model, known)
     removed.sort(key=lambda line: line.paragraph)
     removed = [RemovedLine(r.paragraph, with_code_spans(r.text), r.reason) for r in removed]
     body = [text for _, text in lines]
     body_forms = [forms[index] for index, _ in lines]
     headline = None
     at = next((i for i, (index, _) in enumerate(lines) if index == named), None)
-    if len(body) > 1 and at is not None:  # the headline, with what a page put above it left below
-        headline = with_code_spans(body.pop(at))
-        body_forms.pop(at)
-    elif len(body) > 1 and _headline_form(body[0], body_forms[0]):
-        headline = with_code_spans(body.pop(0))
-        body_forms.pop(0)
+    head, kicker = _headline_and_kicker(body, body_forms, at)
+    if head is not None and len(body) > 1:
+        headline = with_code_spans(body[head])
+        if kicker is not None and (keep_boilerplate or not _surely_kicker(body[kicker])):
+            kicker = None  # "Orden fürs Morden" may be the title its subtitle explains: kept
+        if kicker is not None:  # a kicker is metadata, not a paragraph of the story
+            removed.append(
+                RemovedLine(lines[kicker][0], with_code_spans(body[kicker]), "kicker (above the headline)")
+            )
+            removed.sort(key=lambda line: line.paragraph)
+            metadata.setdefault(KICKER, body[kicker].rstrip(" :"))
+        for position in sorted((head, *([] if kicker is None else [kicker])), reverse=True):
+            del body[position], body_forms[position]  # what a page put above the headline stays below
     structured = any(form.kind != PARAGRAPH for form in body_forms)
-    return CleanText(body, headline, removed, body_forms if structured else [], characters)
+    return CleanText(body, headline, removed, body_forms if structured else [], characters, metadata)
+
+
+def _headline_and_kicker(
+    body: list[str], forms: list[Block], named: int | None
+) -> tuple[int | None, int | None]:
+    """Where the headline is among the kept lines (the one the line model named, or a first line
+    shaped like one), and the kicker right above it, if any. A kicker-shaped line taken for the
+    headline gives way to a headline right below it."""
+    if named is None:
+        if (
+            len(body) > 2
+            and _kicker(body[0], forms[0])
+            and _headline_below_kicker(body[0], body[1], forms[1])
+        ):
+            return 1, 0
+        return (0, None) if body and _headline_form(body[0], forms[0]) else (None, None)
+    below = named + 1
+    if (
+        below < len(body)
+        and _kicker(body[named], forms[named])
+        and _headline_below_kicker(body[named], body[below], forms[below])
+    ):
+        return below, named
+    return named, (named - 1 if named > 0 and _kicker(body[named - 1], forms[named - 1]) else None)
+
+
+# A kicker (Dachzeile, rubric) is a few words, no sentence: "Stromausfall in Berlin", "3. Liga".
+KICKER_MAX_WORDS = 5
+KICKER_MAX_CHARS = 50
+KICKER_SURE_WORDS = 2
+
+
+def _surely_kicker(line: str) -> bool:
+    """A rubric ("Gesundheit", "Premier League") or a topic that announces what follows
+    ("Waffenlieferungen an Israel:"); three words and more may be a short title instead."""
+    return len(line.split()) <= KICKER_SURE_WORDS or line.endswith(":")
+
+
+def _headline_below_kicker(kicker: str, line: str, form: Block) -> bool:
+    """A headline under a kicker: longer than it, and may ask or quote ("Wie sicher ist ...?")."""
+    quoted = line[:1] in '„“"»«' and line[-1:] in '“”"«»'
+    return (
+        form.kind == PARAGRAPH
+        and len(kicker) < len(line) <= HEADLINE_MAX_CHARS
+        and len(line.split()) >= 3
+        and (quoted or not _STATEMENT_END.search(line))
+    )
+
+
+_STATEMENT_END = re.compile(r"[.:;…][\"'“”»«›‹)\]]*$")
+
+
+def _kicker(line: str, form: Block) -> bool:
+    return (
+        form.kind == PARAGRAPH
+        and (line[:1].isalnum() or line[:1] in '„“"»«')  # not the second half of a split headline
+        and len(line) <= KICKER_MAX_CHARS
+        and len(line.split()) <= KICKER_MAX_WORDS
+        and not _FULL_STOP.search(line)
+    )
 
 
 def _headline_form(line: str, form: Block) -> bool:
@@ -261,6 +340,7 @@ def _drop_boilerplate(
     repeated: RepeatedLines | None,
     removed: list[RemovedLine],
     model: LineModel | None,
+    known: dict[int, str],
 ) -> tuple[list[tuple[int, str]], int | None]:
     """The lines kept, and the position (as read) of the article's own headline among them where
     the line model found it."""
@@ -299,6 +379,9 @@ def _drop_boilerplate(
         if position in copies:
             removed.append(RemovedLine(index, text, copies[position]))
             continue
+        if position in known and forms[index].kind == PARAGRAPH:
+            removed.append(RemovedLine(index, text, known[position]))
+            continue
         if position == protected:
             pass
         elif model is not None and forms[index].kind == PARAGRAPH and chances[position] >= model.threshold:
@@ -331,6 +414,24 @@ def _drop_boilerplate(
         kept = kept[:-trailing]
     named = lines[protected][0] if protected >= 0 else None
     return kept, (named if any(index == named for index, _ in kept) else None)
+
+
+# A paragraph of a web page this much the text of one link is a link; two or more in a row, a list
+# of other articles.
+LINKED_SHARE = 0.8
+
+
+def _linked_runs(shares: Sequence[float]) -> dict[int, str]:
+    """Positions in runs of two or more paragraphs that are each a link's text, with the reason."""
+    found: dict[int, str] = {}
+    start = 0
+    for end in range(len(shares) + 1):
+        if end < len(shares) and shares[end] >= LINKED_SHARE:
+            continue
+        if end - start >= 2:
+            found.update(dict.fromkeys(range(start, end), f"links to other pages ({end - start} in a row)"))
+        start = end + 1
+    return found
 
 
 def _headline_candidate(

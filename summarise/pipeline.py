@@ -509,7 +509,11 @@ class _Run:
         for warning in article.warnings:
             log.warning("%s: %s", work.source.path, warning)
         work.cleaned = cleaned = clean_paragraphs(
-            article.paragraphs, self.options.keep_boilerplate, self.repeated, blocks=article.blocks
+            article.paragraphs,
+            self.options.keep_boilerplate,
+            self.repeated,
+            blocks=article.blocks,
+            links=article.links,
         )
         work.translation_key = self.session.translation_key(_content_digest(cleaned))
         work.summary_key = self.session.summary_key(work.translation_key)
@@ -665,8 +669,12 @@ class _Run:
             )
             log.warning("%s: %s", work.source.path, note)
             warnings += (note,)
+        # The page's own metadata first; what the text's byline, date line and kicker said fills in.
+        metadata = dict(article.metadata) | {
+            key: value for key, value in cleaned.metadata.items() if key not in article.metadata
+        }
         return Brief(
-            source=Source(article.source.path, article.sha256, article.encoding, warnings, article.metadata),
+            source=Source(article.source.path, article.sha256, article.encoding, warnings, metadata),
             models=self.session.models_used(
                 translation.engine if translation.translated else "", summariser_engine
             ),

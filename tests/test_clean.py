@@ -386,3 +386,48 @@ def test_the_shipped_line_model_reads_the_features_it_was_trained_on() -> None:
     data["names"] = [*data["names"][1:], "something new"]
     with pytest.raises(ValueError, match="other features"):
         LineModel.from_json(data)
+
+
+def test_a_list_of_links_to_other_articles_in_a_web_page_goes_and_a_link_in_a_sentence_stays(
+    tmp_path: Path,
+) -> None:
+    from summarise.read import InputFile, read_article
+
+    body = [line for i, line in enumerate(RADWEG) if i in (5, 7, 9, 12)]
+    teasers = [
+        'Verkehr: <a href="/a1">Neue Buslinie verbindet die Vororte mit dem Zentrum</a>',
+        'Hochwasser: <a href="/a2">Pegel am Rhein steigt in der Nacht weiter an</a>',
+        'Tierpark: <a href="/a3">Zwei Eisbären ziehen in ein neues Gehege um</a>',
+    ]
+    linked = 'Die Bürgermeisterin nannte den Radweg <a href="/plan">einen Gewinn für die ganze Stadt</a>.'
+    page = (
+        "<html><head><title>Stadtrat beschließt Radweg</title></head><body><article>"
+        "<h1>Stadtrat beschließt Radweg</h1>"
+        + "".join(f"<p>{line}</p>" for line in body[:2])
+        + "<ul>"
+        + "".join(f"<li>{teaser}</li>" for teaser in teasers)
+        + "</ul>"
+        + "".join(f"<p>{line}</p>" for line in body[2:])
+        + f"<p>{linked}</p></article></body></html>"
+    )
+    path = tmp_path / "radweg.html"
+    path.write_text(page, encoding="utf-8")  # no charset declared: links are read as UTF-8 too
+    article = read_article(InputFile(path, PurePosixPath(path.name)))
+    cleaned = clean_paragraphs(article.paragraphs, links=article.links)
+    gone = {line.text: line.reason for line in cleaned.removed}
+    assert [reason for text, reason in gone.items() if "Eisbären" in text] == [
+        "links to other pages (3 in a row)"
+    ]
+    assert len(gone) == 3
+    assert any("Gewinn für die ganze Stadt" in paragraph for paragraph in cleaned.paragraphs)
+    assert all(line in cleaned.paragraphs for line in body)
+
+
+def test_link_shares_of_a_page_with_thousands_of_links_are_found_by_word_spans_alike() -> None:
+    from summarise.read import link_shares
+
+    teasers = [f"Neue Buslinie Nummer {n} verbindet die Vororte" for n in range(3000)]
+    paragraphs = [f"Verkehr: {teasers[7]}", "Der Radweg wird im Frühjahr gebaut, sagt die Stadt.", teasers[9]]
+    few = link_shares(paragraphs, teasers[:10])  # every link against every paragraph
+    many = link_shares(paragraphs * 100, teasers)  # past the pairs bound: by word spans
+    assert few == many[:3] == [1.0, 0.0, 1.0]
