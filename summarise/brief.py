@@ -507,8 +507,11 @@ class Brief:
 
     @property
     def translated_units(self) -> int:
-        """Segments plus the headline: what the guard checked."""
-        return len(self.segments) + (1 if self.headline is not None else 0)
+        """What was translated and checked by the guard: segments (not code kept as it is) and the
+        headline, as the brief's coverage line counts them."""
+        if not self.translation.translated:
+            return 0
+        return sum(1 for s in self.segments if not s.verbatim) + (1 if self.headline is not None else 0)
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {

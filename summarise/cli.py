@@ -53,9 +53,9 @@ class _OneLineUsageErrors(typer.core.TyperGroup):
         except Exception as error:
             if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
                 raise  # not a usage error: main() reports it
-            if type(error).__name__ == "NoArgsIsHelpError":  # `summarise` alone: the help
+            if type(error).__name__ == "NoArgsIsHelpError":  # `summarise` alone: the help, as a usage error
                 error.show()  # type: ignore[attr-defined]
-                code = 0
+                code = 2
             else:
                 _say(f"error: {_usage_message(error)}")
                 code = 2
@@ -433,6 +433,9 @@ def translate(paths: Paths, *, flags: RunFlags) -> None:
     _run(paths, flags, Path("translations"), summariser=None)
 
 
+STANDARD_INPUT = Path("-")
+
+
 def _run(
     paths: list[Path], flags: RunFlags, default_out: Path, summariser: tuple[str | None, str | None] | None
 ) -> None:
@@ -441,37 +444,50 @@ def _run(
     _configure_logging(flags.verbose)
     stop = _StopRequest()
     out = flags.out or default_out  # for the messages below, until the settings are resolved
+    kind = "brief" if summariser is not None else "translation"
+    filtering = STANDARD_INPUT in paths  # `-`: a Unix filter, the article in, its brief out
+    if filtering:
+        _check_filter(paths, flags)
     try:
         settings = _settings(flags, summariser, default_out)
         out = settings["out"].value
-        options = RunOptions(
-            out_dir=out,
-            translator=_spec(settings, "translator"),
-            summariser=_spec(settings, "summariser") if summariser is not None else None,
-            source_language=settings["source_lang"].value,
-            keep_boilerplate=flags.keep_boilerplate,
-            engine=settings["engine"].value,
-            device=settings["device"].value,
-            threads=settings["threads"].value,
-            beams=settings["beams"].value,
-            max_bytes=int(flags.max_size * 2**20),
-            cache_dir=settings["cache_dir"].value,
-            cluster=flags.cluster.value,
-            cluster_actors=flags.cluster_actors,
-        )
-        with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
-            report = run(paths, options, progress, stop.is_set)
-        if stop.signal is not None:
-            report.stop_signal = stop.signal
+        with contextlib.ExitStack() as temporary:
+            if filtering:
+                paths, out = _standard_input_as_a_file(temporary, int(flags.max_size * 2**20))
+            options = RunOptions(
+                out_dir=out,
+                translator=_spec(settings, "translator"),
+                summariser=_spec(settings, "summariser") if summariser is not None else None,
+                source_language=settings["source_lang"].value,
+                keep_boilerplate=flags.keep_boilerplate,
+                engine=settings["engine"].value,
+                device=settings["device"].value,
+                threads=settings["threads"].value,
+                beams=settings["beams"].value,
+                max_bytes=int(flags.max_size * 2**20),
+                cache_dir=settings["cache_dir"].value,
+                cluster=flags.cluster.value,
+                cluster_actors=flags.cluster_actors,
+            )
+            with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
+                report = run(paths, options, progress, stop.is_set)
+            if stop.signal is not None:
+                report.stop_signal = stop.signal
+            if filtering:  # the brief's Markdown, or the translation's text, is the answer
+                for article in report.articles:
+                    answer = next(p for p in article.outputs if p.suffix in (".md", ".txt"))
+                    _out(answer.read_text(encoding="utf-8").rstrip("\n"))
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
         _say(f"interrupted: briefs already in {out} are whole; run the same command again")
         raise typer.Exit(stop.exit_code()) from None
+    except _StdoutUnwritable:
+        raise
     except Exception as error:
         _unexpected(error, flags.verbose)
     for failure in report.failures:
-        _say(f"error: {failure.path}: {failure.reason}")
+        _say(f"error: {'-' if filtering else failure.path}: {failure.reason}")
     if report.aborted:
         _say(f"error: {report.aborted.reason}")
         if report.aborted.advice:
@@ -484,20 +500,60 @@ def _run(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
             "run the same command again to do the rest"
         )
-    elif not flags.quiet:
-        cached = sum(1 for a in report.articles if a.cached)
-        kind = "brief" if summariser is not None else "translation"
-        kind += "" if len(report.articles) == 1 else "s"
-        line = f"{len(report.articles)} {kind} written to {out} ({cached} from cache)"
-        skipped = sum(1 for failure in report.failures if failure.skipped)
-        if failed := len(report.failures) - skipped:
-            line += f", {failed} failed"
-        if skipped:
-            line += f", {skipped} skipped"
-        _say(line)
+    elif not flags.quiet and not filtering:
+        _say(run_summary(report, kind, out))
     if flags.json_report:  # last: the report says the exit code the process ends with
         _out(json.dumps(report.to_json(), ensure_ascii=False))
     raise typer.Exit(report.exit_code)
+
+
+def _check_filter(paths: list[Path], flags: RunFlags) -> None:
+    """`-` reads the article from standard input and writes the answer to standard output: alone."""
+    if len(paths) > 1:
+        _fail("- (standard input) is read alone: give either - or files and folders")
+    if flags.out is not None:
+        _fail("-o: with - the answer goes to standard output (redirect it: > brief.md)")
+    if flags.json_report:
+        _fail("--json: with - standard output carries the answer; leave out one of them")
+
+
+def _standard_input_as_a_file(temporary: contextlib.ExitStack, max_bytes: int) -> tuple[list[Path], Path]:
+    """The article on standard input, as a file in a folder of its own (and its output folder):
+    it goes through the same reading, caching and guard as any file. A web page (it starts with
+    markup) is read as one. At most `max_bytes` + 1 bytes are read: more is refused by size."""
+    import tempfile
+
+    if sys.stdin.isatty():
+        _say("reading the article from standard input (Ctrl-D ends it)")
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    folder = Path(temporary.enter_context(tempfile.TemporaryDirectory(prefix="summarise-stdin-")))
+    page = data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+    article = folder / ("standard-input.html" if page else "standard-input.txt")
+    article.write_bytes(data)
+    return [article], folder / "out"
+
+
+def run_summary(report: Any, kind: str, out: Path) -> str:
+    """One line for the end of a run: what was written, what was already there, what went wrong."""
+    written = [a for a in report.articles if a.rewritten]
+    unchanged = len(report.articles) - len(written)
+    restored = sum(1 for a in written if a.cached)  # outputs made again from the cache
+    if not written and unchanged:
+        line = f"nothing new in {out}: {_count(unchanged, kind)} unchanged"
+    else:
+        line = f"{_count(len(written), kind)} written to {out}"
+    line += f" ({restored} from the cache)" if restored else ""
+    line += f", {unchanged} unchanged" if unchanged and written else ""
+    skipped = sum(1 for failure in report.failures if failure.skipped)
+    if failed := len(report.failures) - skipped:
+        line += f", {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    return line
+
+
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 @models_app.command("list")
@@ -552,6 +608,9 @@ def cache_stats(cache_dir: CacheDir = None) -> None:
     try:
         store = Store.at(_cache_dir(cache_dir))
         store.check()
+        if _no_cache_at(store.folder, cache_dir):
+            _out(f"cache: none at {store.folder} yet (a run creates it)")
+            return
         stats = store.stats()
     except SummariseError as error:
         _fail(str(error))
@@ -581,13 +640,44 @@ def cache_clear(
         bool,
         typer.Option("--keep-converted", help="Keep the models converted for CTranslate2 (no reconversion)."),
     ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Clear without asking (needed where no terminal can ask).")
+    ] = False,
 ) -> None:
     """Delete every cached translation and summary, and the models converted for CTranslate2."""
-    from .cache import Store
+    from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
 
     try:
         store = Store.at(_cache_dir(cache_dir))
         store.check(database=False)  # a database that cannot be used is what clearing cures
+        if _no_cache_at(store.folder, cache_dir):
+            _out(f"nothing to clear: no cache at {store.folder}")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                _fail("cache clear deletes the whole cache: add --yes to clear it without being asked")
+            try:
+                stats = store.stats()
+                entries = stats.entries
+                held = (
+                    f"{_count(entries.get(TRANSLATION, 0), 'translation')}, "
+                    f"{_count(entries.get(SUMMARY, 0), 'summary', 'summaries')} and "
+                    f"{_count(entries.get(SEGMENT, 0), 'remembered segment')} "
+                    f"({stats.size_bytes / 2**20:.1f} MiB)"
+                )
+                if stats.converted_models and not keep_converted:
+                    size = stats.converted_bytes / 2**20
+                    held += f", and {stats.converted_models} converted models ({size:.0f} MiB)"
+            except SummariseError:  # a damaged database: clearing is the cure, say so
+                held = "a database that cannot be read"
+            _say(f"{store.folder} holds {held}.")
+            _say(
+                "Cleared, the next run translates and summarises every article again"
+                + (", and converts each model again (seconds each)." if not keep_converted else ".")
+            )
+            if not _confirmed("Clear the cache?"):
+                _say("cache kept")
+                raise typer.Exit(1)
         cleared = store.clear(keep_converted=keep_converted)
     except SummariseError as error:
         _fail(str(error))
@@ -595,6 +685,24 @@ def cache_clear(
     if cleared.converted_models:
         line += f" and {cleared.converted_models} converted models"
     _out(line)
+
+
+def _confirmed(question: str) -> bool:
+    """Yes from the terminal (the question on stderr, nothing on stdout); no by default."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _no_cache_at(folder: Path, given: Path | None) -> bool:
+    """No cache folder there. Named with --cache-dir, that is a mistake (exit 2); at the default
+    place (or where the environment or config file points), only a cache not made yet."""
+    if folder.exists() or folder.is_symlink():
+        return False
+    if given is not None:
+        _fail(f"--cache-dir {given}: no cache there (no such folder)")
+    return True
 
 
 @app.command("config")
@@ -710,11 +818,19 @@ class _TqdmProgress:
         from tqdm import tqdm
         from tqdm.contrib.logging import logging_redirect_tqdm
 
-        # Warnings during the run are printed above the bars, not into them.
+        # Warnings during the run are printed above the bars, not into them; the terminal's own
+        # "^C" echo is switched off meanwhile, or it would be drawn into them too.
+        self.terminal = _EchoControlOff()
         self.redirect = logging_redirect_tqdm(loggers=[log])
         self.redirect.__enter__()
-        self.articles = tqdm(total=0, desc="articles", unit="article", dynamic_ncols=True, leave=False)
-        self.current = tqdm(total=0, desc="starting", dynamic_ncols=True, leave=False, position=1)
+        self.articles = tqdm(
+            total=0, desc="articles", unit="article", dynamic_ncols=True, leave=False, bar_format=_NO_ETA_YET
+        )
+        self.current = tqdm(
+            total=0, desc="starting", dynamic_ncols=True, leave=False, position=1, bar_format=_NO_STEPS
+        )
+        global _active_progress
+        _active_progress = self
         # A batch of a slow model can take many seconds: redraw every second so that the clocks
         # run and the terminal shows the run is alive, not hung.
         self.stopped = threading.Event()
@@ -728,27 +844,71 @@ class _TqdmProgress:
             self.current.refresh()
 
     def __exit__(self, *exc: object) -> None:
+        global _active_progress
+        _active_progress = None
         self.stopped.set()
         self.ticker.join()
         self.current.close()
         self.articles.close()
         self.redirect.__exit__(None, None, None)
+        self.terminal.restore()
 
     def start(self, total: int) -> None:
         self.articles.reset(total=total)
         self.phase("reading articles")
 
     def advance(self, articles: int = 1) -> None:
+        if self.articles.n == 0:  # an estimate of the time left, once there is something to go by
+            self.articles.bar_format = None
         self.articles.update(articles)
 
     def phase(self, description: str, total: int | None = None, unit: str = "") -> None:
         self.current.reset()
-        self.current.total = total  # None: a phase without steps (loading a model) shows its time
+        self.current.total = total
         self.current.unit = unit or "it"
+        # A phase without steps (loading a model) shows how long it has taken, not "0it [?it/s]".
+        self.current.bar_format = None if total else _NO_STEPS
         self.current.set_description_str(description, refresh=True)
+
+    def write(self, line: str) -> None:
+        """A line above the bars (the bars are cleared first, then drawn again below it)."""
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
 
     def step(self, count: int = 1) -> None:
         self.current.update(count)
+
+
+class _EchoControlOff:
+    """The terminal's echo of control keys (Ctrl-C as "^C") off until restore(), where standard
+    input is a terminal that has it."""
+
+    def __init__(self) -> None:
+        self.saved: list[Any] | None = None
+        try:
+            import termios
+
+            if sys.stdin.isatty():
+                attributes = termios.tcgetattr(sys.stdin)
+                self.saved = list(attributes)
+                attributes[3] &= ~termios.ECHOCTL
+                termios.tcsetattr(sys.stdin, termios.TCSANOW, attributes)
+        except (ImportError, OSError, ValueError, AttributeError):  # not a POSIX terminal: as it is
+            self.saved = None
+
+    def restore(self) -> None:
+        if self.saved is not None:
+            import termios
+
+            with contextlib.suppress(OSError, ValueError):
+                termios.tcsetattr(sys.stdin, termios.TCSANOW, self.saved)
+
+
+# The articles bar before the first article is done: no "?" where the time left will be.
+_NO_ETA_YET = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
+_NO_STEPS = "{desc}: {elapsed}"  # a phase without a count of steps (loading a model): its time
+_active_progress: _TqdmProgress | None = None  # the bars on the terminal, while a run draws them
 
 
 # After a stop request, the work in flight has this long to finish before the run stops at once.
@@ -819,9 +979,14 @@ def _printable(text: str) -> str:
 
 
 def _say(line: str) -> None:
-    """One line on stderr. A closed or full stderr loses messages, never the work (nor the exit code)."""
+    """One line on stderr (above the progress bars while they are drawn: a Ctrl-C message is
+    not drawn over them). A closed or full stderr loses messages, never the work (nor the exit
+    code)."""
     with contextlib.suppress(OSError, ValueError):
-        typer.echo(_printable(line), err=True)
+        if _active_progress is not None:
+            _active_progress.write(_printable(line))
+        else:
+            typer.echo(_printable(line), err=True)
 
 
 class _PrintableFormatter(logging.Formatter):
@@ -837,11 +1002,12 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _configure_logging(verbose: bool) -> None:
+    # transformers' weight-loading bars would be drawn into ours, -v or not; its own warnings are
+    # noise for a user, and -v shows them. Environment, because both libraries read it when first
+    # imported, which comes later.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if not verbose:
-        # transformers' own warnings and weight-loading bars are noise for a user; -v shows them.
-        # Environment, because both libraries read it when first imported, which comes later.
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     handler = _StderrHandler(sys.stderr)
     handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
     log.handlers[:] = [handler]

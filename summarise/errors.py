@@ -62,7 +62,8 @@ class ModelUnavailableError(SummariseError):
             )
         return (
             f"{what} not available offline and could not be downloaded{why}; {cure}, "
-            "or run `summarise models pull` on a machine with network to fill the Hugging Face cache"
+            "or run `summarise models pull` on a machine with network to fill the Hugging Face cache "
+            '(to see summarise work without them: "Try it without the models" in its README)'
         )
 
 

@@ -15,6 +15,7 @@ cost per token, meaningless output); tests use tiny sizes.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -147,7 +148,9 @@ def build_bart(
     folder.mkdir(parents=True, exist_ok=True)
     specials = ["<s>", "<pad>", "</s>", "<unk>"]
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(list(texts), vocab_size=bpe_vocab, min_frequency=1, special_tokens=specials)
+    bpe.train_from_iterator(
+        list(texts), vocab_size=bpe_vocab, min_frequency=1, special_tokens=specials, show_progress=False
+    )
     bpe.save_model(str(folder))
     vocab: dict[str, int] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
     size = max(arch.vocab_size, len(vocab) + 1)
@@ -197,3 +200,48 @@ def build_bart(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m summarise.localmodels tiny-summariser FOLDER [--text PATH ...]`: a tiny
+    random-weight summariser (the real classes; it writes noise) to see summarise work without
+    the hub, next to the copy model in tests/data/copy-marian."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m summarise.localmodels",
+        description="Build a tiny random-weight BART summariser (it writes noise) to try summarise "
+        "without the real models.",
+    )
+    parser.add_argument("what", choices=["tiny-summariser"])
+    parser.add_argument("folder", type=Path, help="where to save it")
+    parser.add_argument(
+        "--text",
+        type=Path,
+        action="append",
+        help="German text files or folders to train its tokenizer on (default: seeds/)",
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # before transformers is imported
+    sources = args.text or [Path("seeds")]
+    files = [
+        path
+        for source in sources
+        for path in (sorted(source.rglob("*")) if source.is_dir() else [source])
+        if path.is_file() and path.suffix in (".txt", ".md")
+    ]
+    lines = [line.strip() for path in files for line in path.read_text("utf-8", "replace").splitlines()]
+    if not any(lines):
+        print(
+            f"error: no .txt or .md text in {', '.join(map(str, sources))} to train a tokenizer on",
+            file=sys.stderr,
+        )
+        return 2
+    build_bart([line for line in lines if line], args.folder, BART_TINY)
+    print(f"a tiny summariser (random weights: it writes noise) in {args.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -320,7 +320,7 @@ def is_digest(path: Path) -> bool:
         start = read_start(path, 1000)
     except InputError:
         return False
-    return re.search(rb"(?m)^# Digest: \d+ articles|<title>Digest: \d+ articles", start) is not None
+    return re.search(rb"(?m)^# Digest: \d+ articles?\b|<title>Digest: \d+ articles?\b", start) is not None
 
 
 def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:

@@ -64,7 +64,15 @@ from .outputs import (
     with_suffix_added,
     write_atomic,
 )
-from .read import DEFAULT_MAX_BYTES, OUTPUT_MARKER, Article, InputFile, discover_inputs, read_article
+from .read import (
+    DEFAULT_MAX_BYTES,
+    OUTPUT_MARKER,
+    Article,
+    InputFile,
+    discover_inputs,
+    is_output_folder,
+    read_article,
+)
 from .render import (
     Digest,
     DigestEntry,
@@ -91,7 +99,7 @@ CLUSTER_WAVE_CHARACTERS = 20_000_000
 # Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
 READ_AHEAD_CHARACTERS = 20_000_000
 # The contract of `--json` (summarise/report.schema.json), versioned like the brief's.
-REPORT_SCHEMA = "summarise/report/1"
+REPORT_SCHEMA = "summarise/report/2"
 DIGEST_NAME = "digest.md"
 DIGEST_HTML_NAME = "digest.html"
 
@@ -231,6 +239,7 @@ class RunReport:
                 "model_load_seconds": {name: round(t, 3) for name, t in self.load_seconds.items()},
             },
             "digest": shown(str(self.digest)) if self.digest else None,
+            "digest_html": shown(str(self.digest.with_name(DIGEST_HTML_NAME))) if self.digest else None,
             "interrupted": self.interrupted,
             "aborted": self.aborted.reason if self.aborted else None,
         }
@@ -257,6 +266,11 @@ def run(
     )
     inputs, problems = discover_inputs(paths, exclude=options.out_dir)
     if not inputs and not problems:
+        if folders := [str(p) for p in paths if p.is_dir() and is_output_folder(p)]:
+            raise ConfigError(
+                f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
+                "articles: give the folder the articles are in"
+            )
         raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
     if not inputs:
         return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
@@ -389,7 +403,8 @@ class _Run:
             self.store.close()
             finished = {a.source.path for a in report.articles} | {f.path for f in report.failures}
             self.ledger.save(unfinished=[s for s in self.inputs if s.path not in finished])
-        if self.options.summariser is not None and self.digest and not report.aborted:
+        # A digest whenever there is something to tell: briefs, or only articles that failed.
+        if self.options.summariser is not None and (self.digest or report.failures) and not report.aborted:
             unbriefed = [DigestProblem(str(f.path), f.reason, f.skipped) for f in report.failures]
             digest = Digest(self.created, self.digest, unbriefed)
             out_dir = self.options.out_dir
@@ -555,7 +570,10 @@ class _Run:
 
     def _loading(self, role: str) -> None:
         if role not in self.session.loaded:
-            self.progress.phase(f"loading the {role}")
+            converting = self.session.converts_first(role)
+            self.progress.phase(
+                f"loading the {role}" + (" (first use: converting it, once)" if converting else "")
+            )
 
     def _decide_language(self, work: _Work) -> None:
         cleaned = work.cleaned

@@ -165,6 +165,18 @@ class EngineLoader:
             return loaded
         raise ConfigError(self._nothing_runs())
 
+    def will_convert(self, model: ResolvedModel) -> bool:
+        """Whether loading `model` begins by converting it for CTranslate2 (its first use): the
+        first candidate is CTranslate2 and no conversion of the model is in the cache yet."""
+        from .engines import converted_folder
+
+        usable = (c for c in self.candidates if c not in self.failed and self._has_gpu(*c))
+        engine, device = next(usable, ("", ""))
+        if engine != "ct2":
+            return False
+        precision = plan(engine, device, self.threads).precision
+        return not (converted_folder(model, precision, self.converted_root) / "model.bin").is_file()
+
     def check(self) -> None:
         """With --device cuda, fail before any work where no engine sees a GPU at all (device
         counts only: whether it really works shows when the first model loads)."""

@@ -103,6 +103,11 @@ def discover_inputs(
                 )
             else:
                 found.append(given)
+        elif kind in _NAMES_NOTHING and (address := _web_address(given)):
+            nothing.append(
+                f"{address}: a web address, not a file: save the page from your browser (as .html) "
+                "and give that file"
+            )
         elif kind in _NAMES_NOTHING:
             nothing.append(f"{given}: {kind}")
         else:
@@ -122,6 +127,20 @@ def discover_inputs(
 
 
 _NAMES_NOTHING = ("no such file or folder", "broken symbolic link", "symbolic link loop")
+# A URL given as a path: the path's parsing has folded its "//" into "/".
+_WEB_ADDRESS = re.compile(r"^(https?|ftp)://?(?=[^/])", re.IGNORECASE)
+
+
+def _web_address(given: Path) -> str | None:
+    """The URL a path that names nothing was meant to be, or None."""
+    text = str(given)
+    match = _WEB_ADDRESS.match(text)
+    return f"{match[1]}://{text[match.end() :]}" if match else None
+
+
+def is_output_folder(folder: Path) -> bool:
+    """A folder summarise writes its outputs into (its records or its marker are there)."""
+    return _is_file(folder / RECORDS_NAME) or _is_file(folder / OUTPUT_MARKER)
 
 
 def _kind(path: Path) -> str:

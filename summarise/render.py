@@ -90,7 +90,7 @@ class Digest:
         counts += [f"{len(self.skipped)} skipped"] if self.skipped else []
         counts += [f"{len(self.failed)} failed"] if self.failed else []
         total = len(self.entries) + len(self.problems)
-        return f"Digest: {total} articles ({', '.join(counts)})"
+        return f"Digest: {total} article{'' if total == 1 else 's'} ({', '.join(counts)})"
 
 
 def _ordered(entries: Iterable[DigestEntry]) -> list[DigestEntry]:
@@ -379,9 +379,12 @@ def _provenance(brief: Brief) -> list[str]:
     lines = [f"- Source: {_code(source.shown_path)} (sha256 `{source.sha256}`, {source.encoding})"]
     for role, model in brief.models.items():
         lines.append(f"- {role.capitalize()}: {_code(shown(model.id))} at revision {_code(model.revision)}")
+    # The headline is translated and checked like a segment: counted here as in the doubts' count.
+    headline = brief.headline is not None
     lines.append(
-        f"- Coverage: {coverage.sentences} sentences, {coverage.segments} segments, "
-        f"{coverage.translated} translated, {coverage.flagged} doubtful "
+        f"- Coverage: {coverage.sentences} sentences in {coverage.segments} segments"
+        + (" and the headline" if headline else "")
+        + f", {brief.translated_units} translated, {len(brief.flags)} doubtful "
         f"({coverage.retried} retried with stricter decoding)"
         + (f", {coverage.verbatim} code kept as it is" if coverage.verbatim else "")
     )

@@ -89,6 +89,11 @@ class ModelSession:
             self.cluster = connect(options.cluster_actors)
             self.cluster_threads = options.threads or 1
 
+    def converts_first(self, role: str) -> bool:
+        """Whether loading the model of `role` converts it for CTranslate2 first (its first use)."""
+        model = self.translator_ref if role == "translator" else self.summariser_ref
+        return self.cluster is None and model is not None and self.loader.will_convert(model)
+
     def _load(self, model: ResolvedModel, role: str) -> Engine:
         log.info("loading %s %s (%s)", role, model.name, self.engine)
         started = time.perf_counter()

@@ -25,21 +25,44 @@ def cli_options() -> set[str]:
     return options
 
 
-def test_the_readme_documents_every_option_and_no_other() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    reference = readme.split("### CLI reference", 1)[1].split("\n## ", 1)[0]
+def test_the_cli_reference_documents_every_option_and_no_other() -> None:
+    reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(--[a-z-]+)", reference))
     assert documented == cli_options()
 
 
-def test_the_readme_set_up_commands_are_the_ones_ci_runs() -> None:
+def _marked_commands(readme: str, name: str) -> list[str]:
+    """The command lines of the README's block after `<!-- ci: NAME -->` (as .ci/readme-commands
+    reads them)."""
+    after = readme.split(f"<!-- ci: {name} -->", 1)[1].split("\n")[1:]
+    commands: list[str] = []
+    for line in after:
+        if line.startswith("    "):
+            commands.append(line[4:])
+        elif commands or line.strip():
+            break
+    return commands
+
+
+def test_ci_runs_the_readme_set_up_commands_verbatim() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    test_command = next(
-        line.strip() for line in readme.splitlines() if line.strip().endswith("python -m pytest")
-    )
-    assert test_command in ci
-    assert "summarise brief seeds/" in readme
+    assert "bash .ci/readme-commands" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    (set_up,) = _marked_commands(readme, "set-up")
+    (tests,) = _marked_commands(readme, "tests")
+    assert set_up.endswith("summarise brief seeds/ -o briefs") and tests.endswith("python -m pytest")
+    # Linux gets the CPU build of torch from PyTorch's CPU index, not the CUDA build.
+    cpu_torch = "pip install torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu"
+    assert cpu_torch in set_up and cpu_torch in tests
+    try_it = _marked_commands(readme, "try-it")
+    assert any("tests/data/copy-marian" in line for line in try_it)
+    assert any("summarise.localmodels tiny-summariser" in line for line in try_it)
+
+
+def test_the_readme_stays_a_users_page() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 250
+    for page in re.findall(r"\]\((docs/[a-z-]+\.md)", readme):
+        assert (REPO / page).is_file(), page
 
 
 def test_default_models_resolve_offline_from_the_hf_cache(

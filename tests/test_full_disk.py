@@ -64,7 +64,7 @@ def test_a_full_output_disk_stops_the_run_with_one_line(
     # With room again, the same command finishes the job; what was done comes from the cache.
     again = runner.invoke(app, brief_args(SEEDS, tmp_path / "roomy", copy_marian, tiny_bart))
     assert again.exit_code == 0, again.output
-    done = re.search(r"5 briefs written to .* \((\d+) from cache\)", again.stderr)
+    done = re.search(r"5 briefs written to .* \((\d+) from the cache\)", again.stderr)
     assert done and int(done.group(1)) >= len(written), again.stderr
 
 
@@ -116,6 +116,6 @@ def test_a_corrupt_cache_is_named_and_can_be_cleared(
     assert "not a database; `summarise cache clear` starts it afresh" in result.stderr
     stats = runner.invoke(app, ["cache", "stats", "--cache-dir", str(cache)])
     assert stats.exit_code == 2 and "not a database" in stats.stderr
-    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)])
+    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache), "--yes"])
     assert cleared.exit_code == 0, cleared.output
     assert runner.invoke(app, args).exit_code == 0

@@ -106,7 +106,7 @@ def test_files_this_tool_wrote_are_never_taken_as_articles(
     assert not (inbox / ".summarise-output").exists()  # the folder holds articles: not marked
     again = runner.invoke(app, brief_args(inbox, inbox, copy_marian, tiny_bart))
     assert again.exit_code == 0, again.output
-    assert "2 briefs written" in again.stderr  # a.txt and b.txt; not a.md, b.md or digest.md
+    assert "2 briefs unchanged" in again.stderr  # a.txt and b.txt; not a.md, b.md or digest.md
     # An output folder from an earlier run inside the input tree is skipped by its marker.
     assert runner.invoke(app, brief_args(inbox, inbox / "old", copy_marian, tiny_bart)).exit_code == 0
     assert (inbox / "old" / ".summarise-output").is_file()

@@ -60,7 +60,7 @@ def test_cache_clear_removes_only_the_conversions_it_made(tmp_path: Path, copy_m
     shutil.copytree(converted[0], copied)
     stats = run_summarise("cache", "stats", "--cache-dir", str(cache))
     assert "models converted for CTranslate2: 1 " in stats.stdout, stats.stdout
-    cleared = run_summarise("cache", "clear", "--cache-dir", str(cache))
+    cleared = run_summarise("cache", "clear", "--cache-dir", str(cache), "--yes")
     assert cleared.returncode == 0 and "and 1 converted models" in cleared.stdout
     assert not converted[0].exists()
     assert (own / "model.bin").is_file() and (copied / "model.bin").is_file() and notes.is_file()
@@ -75,7 +75,7 @@ def test_cache_clear_of_a_corrupt_database_removes_the_database_alone(tmp_path: 
     backup.write_bytes(b"the user's backup")
     other = cache / "summarise.sqlite3-mine"
     other.write_text("mine")
-    cleared = run_summarise("cache", "clear")
+    cleared = run_summarise("cache", "clear", "--yes")
     assert cleared.returncode == 0, cleared.stderr
     assert not (cache / "summarise.sqlite3").exists() and not (cache / "summarise.sqlite3-wal").exists()
     assert backup.read_bytes() == b"the user's backup" and other.read_text() == "mine"
