@@ -480,7 +480,11 @@ def _run(
     except SummariseError as error:
         _fail(str(error))
     except KeyboardInterrupt:  # landed outside the pipeline's own handling (start-up, digest)
-        _say(f"interrupted: briefs already in {out} are whole; run the same command again")
+        _say(
+            "interrupted"
+            if filtering
+            else f"interrupted: briefs already in {out} are whole; run the same command again"
+        )
         raise typer.Exit(stop.exit_code()) from None
     except _StdoutUnwritable:
         raise
@@ -495,6 +499,8 @@ def _run(
             _say(
                 f"stopped: {written} articles were written to {out} before it, whole; {report.aborted.advice}"
             )
+    elif report.interrupted and filtering:
+        _say("interrupted: nothing printed")
     elif report.interrupted:
         _say(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
