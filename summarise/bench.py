@@ -15,7 +15,7 @@ Translation, beam 4 unless said:
   batched   transformers, sentences sorted by length, batches of 16, fp32 (what EasyNMT does)
   ct2       raw CTranslate2 on pre-tokenized segments, the same batches as ours (CPU: int8)
   big       GPU only: transformers fp32, sorted batches of 256 sentences (the best transformers
-            configuration of the H100 sweep in DESIGN.md), beam 4 and greedy
+            configuration of the H100 sweep in docs/performance.md), beam 4 and greedy
   ours      summarise's default path end to end (read, segment, translate, write, cache)
   torch_<dtype>  GPU only: our batches on the torch engine in float32/float16/bfloat16
 Summarisation (~700-token articles, beam 4, no-repeat 3, 80 tokens):
@@ -68,7 +68,7 @@ SUMMARY_TOKENS = LENGTHS.summary_tokens
 SUMMARY_ARTICLE_TOKENS = 700
 BEAMS = 4
 EASYNMT_BATCH = 16
-BIG_BATCH = 256  # sentences per batch: transformers' best on the H100 (DESIGN.md)
+BIG_BATCH = 256  # sentences per batch: transformers' best on the H100 (docs/performance.md)
 REFERENCE_SUMMARY_BATCH = 16  # the issue's GPU reference: transformers fp16, 16 articles per batch
 
 

@@ -232,7 +232,7 @@ class Ct2Engine:
 
         self.placement = placement
         # The tokenizer comes from transformers without importing torch: on a CUDA machine torch
-        # alone takes seconds and hundreds of MB to import (DESIGN.md; `python -m summarise.bench`).
+        # alone takes seconds and hundreds of MB to import (docs/performance.md; `python -m summarise.bench`).
         # Loaded first: a damaged vocabulary is named by its own error, not the converter's.
         self.tokenizer = load_tokenizer(model)
         self.folder = folder = convert_for_ct2(model, placement.precision, converted_root)

@@ -6,7 +6,7 @@ Why a probe: CTranslate2's pip wheels load CUDA 12's cuBLAS at the first GPU cal
 with only CUDA 13 (what torch's current CUDA builds bring) sees the GPU but cannot use it. Where
 CTranslate2 fails on the GPU, the run moves to transformers on the GPU, with one warning line.
 
-Sizes (DESIGN.md, "Measuring speed honestly", and `python -m summarise.bench`):
+Sizes (docs/performance.md, and `python -m summarise.bench`):
 - CPU, CTranslate2: several batches side by side, each on a few threads, beat one batch on all
   threads (2 cores: two batches on one thread each, 15-40% faster for translation and 1.2x for
   summaries). What the batches in flight hold (attention caches grow with batch x beams x length)

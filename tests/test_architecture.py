@@ -1,0 +1,31 @@
+"""The house's rules (docs/architecture.md) that the code keeps: what each module may import."""
+
+from __future__ import annotations
+
+import sys
+
+from support import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+from import_graph import graph
+
+LEAVES = {"brief", "errors", "line_model", "article_metadata", "localmodels"}
+STAGES = {"read", "clean", "language", "segment", "render"}
+LOADERS_AND_STORE = {"engines", "placement", "session", "cluster", "cache", "pipeline"}
+
+
+def test_the_data_modules_and_leaves_import_nothing_of_the_package() -> None:
+    imports = graph()
+    assert {name: imports[name] for name in LEAVES} == {name: set() for name in LEAVES}
+
+
+def test_only_the_front_imports_the_cli_and_the_orchestrator() -> None:
+    imports = graph()
+    assert {name for name, used in imports.items() if "cli" in used} == set()
+    assert {name for name, used in imports.items() if "pipeline" in used} == {"cli", "bench", "__init__"}
+
+
+def test_the_stages_load_no_model_and_touch_no_store() -> None:
+    imports = graph()
+    assert {name: imports[name] & LOADERS_AND_STORE for name in STAGES} == {name: set() for name in STAGES}
+    assert imports["render"] == {"brief"}
