@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support import REPO, environment_for_subprocess
+
+pytestmark = pytest.mark.slow  # the slow tier: `python -m pytest -m slow` (CI runs it)
 
 
 def test_the_benchmark_runs_every_system_and_reports_ratios(tmp_path: Path) -> None:

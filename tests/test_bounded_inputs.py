@@ -88,6 +88,7 @@ def test_a_config_file_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
         ),
     ],
 )
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_damaged_ledger_is_ignored_and_written_anew(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path, damage: object
 ) -> None:
@@ -157,6 +158,7 @@ def test_the_library_checks_the_same_limits(tmp_path: Path, copy_marian: Path) -
         ("vocab.json:cut", "vocab.json"),
     ],
 )
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 @pytest.mark.parametrize("engine", ["torch", "ct2"])
 def test_broken_model_files_are_one_line_naming_the_file(
     tmp_path: Path, copy_marian: Path, damage: str, named: str, engine: str
@@ -199,6 +201,7 @@ def _cache_of_another_version(folder: Path, columns: str, rows: list[tuple[str, 
         ),
     ],
 )
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_cache_laid_out_by_another_version_is_one_line_and_clear_starts_it_afresh(
     tmp_path: Path, copy_marian: Path, columns: str, said: str
 ) -> None:
@@ -216,6 +219,7 @@ def test_a_cache_laid_out_by_another_version_is_one_line_and_clear_starts_it_afr
     assert run_summarise("cache", "stats").returncode == 0
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_entries_of_another_shape_are_misses_not_errors(tmp_path: Path, copy_marian: Path) -> None:
     inbox = inbox_with(tmp_path, {"a.txt": GOOD})
     out = tmp_path / "out"
@@ -236,6 +240,7 @@ def test_entries_of_another_shape_are_misses_not_errors(tmp_path: Path, copy_mar
     assert report["segments"]["translated"] > 0 and report["counts"]["from_cache"] == 0
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_standard_output_that_takes_nothing_is_one_line_exit_2_and_the_briefs_are_written(
     tmp_path: Path, copy_marian: Path
 ) -> None:
@@ -253,6 +258,7 @@ def test_standard_output_that_takes_nothing_is_one_line_exit_2_and_the_briefs_ar
             one_error_line(result, "cannot write to standard output")
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_pipe_whose_reader_is_gone_is_one_line_not_exit_1(tmp_path: Path, copy_marian: Path) -> None:
     inbox = inbox_with(tmp_path, {"a.txt": GOOD})
     reader, writer = os.pipe()
@@ -267,6 +273,7 @@ def test_a_pipe_whose_reader_is_gone_is_one_line_not_exit_1(tmp_path: Path, copy
     assert (tmp_path / "out" / "a.json").is_file()
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 @pytest.mark.parametrize("closed", ["stderr", "stdout", "both"])
 def test_closed_standard_streams_lose_messages_not_briefs(
     tmp_path: Path, copy_marian: Path, closed: str
@@ -287,6 +294,7 @@ def test_closed_standard_streams_lose_messages_not_briefs(
         json.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_stop_request_ends_a_run_within_seconds_whatever_it_is_doing(
     tmp_path: Path, copy_marian: Path
 ) -> None:

@@ -257,6 +257,7 @@ def test_cache_clear_empties_the_cache(seeds_copy: Path, tmp_path: Path, tiny_ma
     ("signum", "code", "said"),
     [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")],
 )
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_stop_signal_finishes_the_batch_keeps_the_work_and_exits_128_plus_it(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path, signum: int, code: int, said: str
 ) -> None:

@@ -11,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from support import environment_for_subprocess, many_articles
+
+pytestmark = pytest.mark.slow  # the slow tier: `python -m pytest -m slow` (CI runs it)
 
 
 def brief_command(inputs: Path, out: Path, marian: Path) -> list[str]:

@@ -126,6 +126,7 @@ def test_help_and_cache_stats_import_no_model_library(tmp_path: Path) -> None:
     assert imports_of("cache", "stats", cwd=tmp_path) == []
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_fully_cached_rerun_imports_no_model_library(
     seeds_copy: Path, tmp_path: Path, tiny_marian: Path, tiny_bart: Path
 ) -> None:

@@ -24,6 +24,8 @@ from typer.testing import CliRunner
 
 from summarise.cli import app
 
+pytestmark = pytest.mark.slow  # the slow tier: `python -m pytest -m slow` (CI runs it)
+
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 runner = CliRunner()
 

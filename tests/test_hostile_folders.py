@@ -203,6 +203,7 @@ def test_names_too_long_for_an_output_are_shortened_with_a_hash_and_recorded(
     assert all(len(os.fsencode(p.name)) <= 255 for p in out.iterdir())
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_only_regular_files_are_read_and_big_ones_are_refused(tmp_path: Path, copy_marian: Path) -> None:
     inbox = inbox_with(tmp_path, {"good.txt": GOOD, "big.txt": GOOD * 40_000})  # 2.8 MB
     os.mkfifo(inbox / "news.txt")  # would block a reader forever

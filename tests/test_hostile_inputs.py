@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from support import ENGLISH, FRENCH, GOOD, SEEDS, environment_for_subprocess, without_permission_override
 from typer.testing import CliRunner
 
@@ -94,6 +95,7 @@ def test_hostile_folder(tmp_path: Path, copy_marian: Path, tiny_bart: Path) -> N
     assert "- Language: German (de, detected" in (out / "good.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_5mb_article_is_translated_whole(tmp_path: Path, copy_marian: Path) -> None:
     """A 5 MB file (a dump of many agency articles): every paragraph comes back, in order.
 
@@ -117,6 +119,7 @@ def test_a_5mb_article_is_translated_whole(tmp_path: Path, copy_marian: Path) ->
     assert record["coverage"]["translated"] == record["coverage"]["segments"]
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_file_without_read_permission_is_named_and_skipped(tmp_path: Path, copy_marian: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()

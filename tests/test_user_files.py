@@ -39,6 +39,7 @@ def users_conversion(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_cache_clear_removes_only_the_conversions_it_made(tmp_path: Path, copy_marian: Path) -> None:
     cache = tmp_path / "models"  # cache_dir = "~/models": a folder the user keeps models in too
     own = users_conversion(cache / "ct2" / "my-opus-int8")
@@ -94,6 +95,7 @@ def test_conversions_left_by_a_crash_are_cleared_and_folders_not_marked_are_not(
     assert not staging.exists() and hidden_own.is_dir() and marked_elsewhere.is_dir()
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_conversion_made_before_the_marks_is_marked_when_next_used(
     tmp_path: Path, copy_marian: Path
 ) -> None:
@@ -114,6 +116,7 @@ def test_a_conversion_made_before_the_marks_is_marked_when_next_used(
 # ----------------------------------------------------------------------------- outputs
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_an_output_never_replaces_a_file_summarise_did_not_write(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path
 ) -> None:
@@ -137,6 +140,7 @@ def test_an_output_never_replaces_a_file_summarise_did_not_write(
     assert json.loads((folder / "drittes.json").read_text(encoding="utf-8"))["summary"]  # the rest go on
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 @pytest.mark.parametrize("records", ["kept", "deleted"])  # deleted: as an earlier version left the folder
 def test_a_brief_summarise_wrote_is_made_again_when_its_article_changes(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path, records: str
@@ -228,6 +232,7 @@ def test_outputs_of_names_alike_on_other_file_systems_are_apart_in_a_run(
 # ----------------------------------------------------------------------------- what is read
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 def test_a_link_out_of_the_input_folder_is_named_and_not_read(tmp_path: Path, copy_marian: Path) -> None:
     private = tmp_path / "private"
     private.mkdir()
@@ -260,6 +265,7 @@ def test_a_link_out_of_the_input_folder_is_named_and_not_read(tmp_path: Path, co
     assert asked.returncode == 0, asked.stderr
 
 
+@pytest.mark.slow  # a child process per run: the slow tier (docs in README, Development)
 @pytest.mark.parametrize(("first", "second"), [("brief", "translate"), ("translate", "brief")])
 def test_brief_and_translate_never_overwrite_each_other(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path, first: str, second: str
