@@ -1,7 +1,8 @@
 """summarise: German news articles in, English briefs out.
 
 For library users: `run(paths, RunOptions(...))` briefs (or translates) files and folders and
-returns a `RunReport`, whose `articles` carry each written `Brief`; `Brief.from_json` reads a
+returns a `RunReport`, whose `articles` carry each written `Brief`; `Briefer.open(options)` does
+many runs with the models loaded once (a watcher, a service); `Brief.from_json` reads a
 brief's JSON record back; `split_sentences` is the German sentence splitter. Heavy dependencies
 (torch, transformers, CTranslate2) are imported only when a model is loaded.
 """
@@ -13,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Brief", "RunOptions", "RunReport", "__version__", "run", "split_sentences"]
+__all__ = ["Brief", "Briefer", "RunOptions", "RunReport", "__version__", "run", "split_sentences"]
 
 if TYPE_CHECKING:
     from .brief import Brief
-    from .pipeline import RunOptions, RunReport, run
+    from .pipeline import Briefer, RunOptions, RunReport, run
     from .segment import split_sentences
 
 _LAZY = {
     "Brief": "brief",
+    "Briefer": "pipeline",
     "RunOptions": "pipeline",
     "RunReport": "pipeline",
     "run": "pipeline",

@@ -255,54 +255,117 @@ def run(
 
     Raises (a SummariseError) only before any work starts. `should_stop`: polled between batches
     and articles; once true, the run keeps what is finished (translated segments go to the
-    translation memory) and ends with `report.interrupted`.
+    translation memory) and ends with `report.interrupted`. One run of a `Briefer` opened for it.
     """
-    started = time.perf_counter()
-    check_limits(
-        threads=options.threads,
-        beams=options.beams,
-        cluster_actors=options.cluster_actors,
-        max_size=options.max_bytes / 2**20,
-    )
-    inputs, problems = discover_inputs(paths, exclude=options.out_dir)
-    if not inputs and not problems:
-        if folders := [str(p) for p in paths if p.is_dir() and is_output_folder(p)]:
-            raise ConfigError(
-                f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
-                "articles: give the folder the articles are in"
-            )
-        raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
-    if not inputs:
-        return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
-    store = Store.at(options.cache_dir)
-    store.check()
-    # The output folder before the models: what would be refused there is said before a download.
-    with_summary = options.summariser is not None
-    resolved = Resolver()
-    digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME] if with_summary else []
-    stems = output_stems(
-        (f.relative for f in inputs),
-        output_suffixes(with_summary),
-        reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *_inside(options.out_dir, inputs, resolved)),
-    )
-    outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
-    refuse_overwriting(
-        [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
-    )
-    records = OutputRecords(options.out_dir, BRIEF if with_summary else TRANSLATE)
-    records.check_command()
-    for digest in digests:
-        if (reason := records.why_not_replaced(digest)) is not None:
-            raise ConfigError(f"{digest} {reason}: not replaced; choose another output folder (-o)")
-    session = ModelSession(options.session(), store.converted_models)
-    same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
-    ledger = Ledger.load(options.out_dir, _ledger_context(options, session))
-    run = _Run(
-        inputs, stems, outputs, same_renderer, ledger, records, options, store, session, progress, should_stop
-    )
-    report = run.go(problems)
-    report.seconds = time.perf_counter() - started
-    return report
+    with Briefer.open(options) as briefer:
+        return briefer.run(paths, progress, should_stop)
+
+
+class Briefer:
+    """summarise as a long-lived object: the cache store and the model session are kept between
+    runs, so a watcher or a service pays for loading the models once, not per run.
+
+        with Briefer.open(options) as briefer:
+            report = briefer.run([inbox])
+            ...
+            report = briefer.run([inbox])  # the models loaded by the first run are used again
+
+    Models are resolved at the first run (after its output folder is checked, so that nothing is
+    downloaded for a run that would be refused) and loaded on first use; `close()` releases them
+    and the store. Each run's report counts only what that run loaded.
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.store = Store.at(options.cache_dir)
+        self._session: ModelSession | None = None
+
+    @classmethod
+    def open(cls, options: RunOptions) -> Briefer:
+        """A briefer for `options`; raises (a SummariseError) where they are out of bounds."""
+        check_limits(
+            threads=options.threads,
+            beams=options.beams,
+            cluster_actors=options.cluster_actors,
+            max_size=options.max_bytes / 2**20,
+        )
+        return cls(options)
+
+    def __enter__(self) -> Briefer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the models (they load again on the next run that needs them) and the store."""
+        self._session = None
+        self.store.close()
+
+    def session(self) -> ModelSession:
+        """The model session: resolved once (no model loaded until one is used)."""
+        if self._session is None:
+            self._session = ModelSession(self.options.session(), self.store.converted_models)
+        return self._session
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RunReport:
+        """One run over `paths`, as `summarise.run` does it."""
+        options = self.options
+        store = self.store
+        started = time.perf_counter()
+        inputs, problems = discover_inputs(paths, exclude=options.out_dir)
+        if not inputs and not problems:
+            if folders := [str(p) for p in paths if p.is_dir() and is_output_folder(p)]:
+                raise ConfigError(
+                    f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
+                    "articles: give the folder the articles are in"
+                )
+            raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
+        if not inputs:
+            return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
+        store.check()
+        # The output folder before the models: what would be refused there is said before a download.
+        with_summary = options.summariser is not None
+        resolved = Resolver()
+        digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME] if with_summary else []
+        stems = output_stems(
+            (f.relative for f in inputs),
+            output_suffixes(with_summary),
+            reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *_inside(options.out_dir, inputs, resolved)),
+        )
+        outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
+        refuse_overwriting(
+            [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
+        )
+        records = OutputRecords(options.out_dir, BRIEF if with_summary else TRANSLATE)
+        records.check_command()
+        for digest in digests:
+            if (reason := records.why_not_replaced(digest)) is not None:
+                raise ConfigError(f"{digest} {reason}: not replaced; choose another output folder (-o)")
+        session = self.session()
+        same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
+        ledger = Ledger.load(options.out_dir, _ledger_context(options, session))
+        run = _Run(
+            inputs,
+            stems,
+            outputs,
+            same_renderer,
+            ledger,
+            records,
+            options,
+            store,
+            session,
+            progress,
+            should_stop,
+        )
+        report = run.go(problems)
+        report.seconds = time.perf_counter() - started
+        return report
 
 
 @dataclass
@@ -353,6 +416,8 @@ class _Run:
         self.store = store
         self.session = session
         self.memory = TranslationMemory(store, session, progress)
+        self.loaded_before = set(session.loaded)  # by earlier runs of the same Briefer
+        self.load_seconds_before = set(session.load_seconds)
         self.progress = progress
         self.should_stop = should_stop or (lambda: False)
         self.report = RunReport()
@@ -392,8 +457,13 @@ class _Run:
         except (ModelLoadError, ConfigError) as error:  # a model that cannot be loaded (here)
             report.aborted = RunAbort(str(error))
         finally:
-            report.models_loaded = list(self.session.loaded)
-            report.load_seconds = dict(self.session.load_seconds)
+            # This run's loading only: a long-lived session kept what earlier runs loaded.
+            report.models_loaded = [role for role in self.session.loaded if role not in self.loaded_before]
+            report.load_seconds = {
+                name: seconds
+                for name, seconds in self.session.load_seconds.items()
+                if name not in self.load_seconds_before
+            }
             report.segments_translated = self.memory.translated
             report.segments_remembered = self.memory.remembered
             try:
