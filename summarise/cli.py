@@ -26,7 +26,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
@@ -36,6 +36,9 @@ from .config import FROM_DEFAULT, FROM_OPTION, LIMITS, Setting, config_path, loa
 from .errors import SummariseError
 from .models import ModelSpec, load_manifest
 from .read import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from .pipeline import RunReport
 
 
 class _OneLineUsageErrors(typer.core.TyperGroup):
@@ -507,7 +510,7 @@ def _run(
             "run the same command again to do the rest"
         )
     elif not flags.quiet and not filtering:
-        _say(run_summary(report, kind, out))
+        _say(_closing_line(report, kind, out))
     if flags.json_report:  # last: the report says the exit code the process ends with
         _out(json.dumps(report.to_json(), ensure_ascii=False))
     raise typer.Exit(report.exit_code)
@@ -539,7 +542,7 @@ def _standard_input_as_a_file(temporary: contextlib.ExitStack, max_bytes: int) -
     return [article], folder / "out"
 
 
-def run_summary(report: Any, kind: str, out: Path) -> str:
+def _closing_line(report: RunReport, kind: str, out: Path) -> str:
     """One line for the end of a run: what was written, what was already there, what went wrong."""
     written = [a for a in report.articles if a.rewritten]
     unchanged = len(report.articles) - len(written)
@@ -895,7 +898,8 @@ class _EchoControlOff:
         try:
             import termios
 
-            if sys.stdin.isatty():
+            # Only in the foreground: a background job that sets the terminal is stopped (SIGTTOU).
+            if sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp():
                 attributes = termios.tcgetattr(sys.stdin)
                 self.saved = list(attributes)
                 attributes[3] &= ~termios.ECHOCTL
