@@ -390,9 +390,12 @@ def _provenance(brief: Brief) -> list[str]:
     )
     lines.append(f"- Language: {_text(brief.language.description)}")
     lines.append(f"- Cleaning: {_text(_cleaning(brief.cleaning))}")
+    suffix = source.path.suffix.lower()
     for key, value in source.metadata.items():
-        # Metadata comes from a web page's head, or from a Markdown file's front matter.
-        origin = "front matter" if source.path.suffix.lower() == ".md" else "web page"
+        # Metadata comes from a web page's head, a Markdown file's front matter, or the text's own
+        # byline, date line and kicker (the clean stage's; a page's or front matter's own come first).
+        origin = "web page" if suffix in (".html", ".htm") else "front matter" if suffix == ".md" else "text"
+        origin = "text" if key == "kicker" else origin
         label = (
             f"Article date (from the {origin})" if key == "date" else f"{origin.capitalize()} {_text(key)}"
         )

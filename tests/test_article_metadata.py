@@ -138,14 +138,18 @@ def test_a_short_title_above_its_subtitle_is_kept_and_a_rubric_above_a_headline_
     assert clean_paragraphs(rubric).metadata == {"kicker": "Stadtpolitik"}
 
 
-def test_a_brief_of_a_text_article_carries_its_author_and_date(tmp_path: Path, copy_marian: Path) -> None:
+def test_a_brief_of_a_text_article_carries_its_author_and_date(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     lines = ["Stadtrat beschließt neuen Radweg", "Von Anna Beispiel", "Stand: 12.03.2025, 14:20 Uhr", *BODY]
     (inbox / "radweg.txt").write_text("\n".join(lines), encoding="utf-8")
-    run([inbox], options(tmp_path / "out", copy_marian, None))
+    run([inbox], options(tmp_path / "out", copy_marian, tiny_bart))
     record = json.loads((tmp_path / "out" / "radweg.json").read_text(encoding="utf-8"))
     assert record["source"]["metadata"] == {"author": "Anna Beispiel", "date": "2025-03-12"}
     sources = [segment["source"] for segment in record["segments"]]
     assert not any("Anna Beispiel" in source or "12.03.2025" in source for source in sources)
     assert {r["reason"] for r in record["cleaning"]["removed"]} == {"byline", "date line"}
+    provenance = (tmp_path / "out" / "radweg.md").read_text(encoding="utf-8")
+    assert "- Text author: Anna Beispiel\n- Article date (from the text): 2025-03-12\n" in provenance
