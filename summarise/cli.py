@@ -33,7 +33,7 @@ import typer.core
 
 from . import __version__
 from .config import FROM_DEFAULT, FROM_OPTION, LIMITS, Setting, config_path, load_config, resolve
-from .errors import SummariseError
+from .errors import SummariseError, first_line
 from .models import ModelSpec, load_manifest
 from .read import DEFAULT_MAX_BYTES
 
@@ -1035,7 +1035,7 @@ def _unexpected(error: BaseException, verbose: bool) -> NoReturn:
     if verbose:
         with contextlib.suppress(OSError, ValueError):
             traceback.print_exception(error, file=sys.stderr)
-    first = (str(error).strip().splitlines() or [""])[0]
+    first = first_line(error)
     hint = "" if verbose else " (--verbose shows where)"
     _say(f"error: unexpected {type(error).__name__}: {first}{hint}; please report it")
     raise typer.Exit(UNEXPECTED_EXIT)

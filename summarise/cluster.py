@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .engines import FixedLengths
-from .errors import ConfigError, ModelLoadError, StopRequested, SummariseError
+from .errors import ConfigError, ModelLoadError, StopRequested, SummariseError, first_line
 from .models import ModelSpec, ResolvedModel, load_tokenizer
 from .placement import Placement
 from .summarise import Summary, SummarySettings
@@ -75,8 +75,7 @@ def connect(max_actors: int | None) -> Cluster:
             )
     except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
         where = f"the Ray cluster at {address} (RAY_ADDRESS)" if address else "a local Ray instance"
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ConfigError(f"cannot connect to {where}: {first_line}") from None
+        raise ConfigError(f"cannot connect to {where}: {first_line(error, type(error).__name__)}") from None
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     resources = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -354,5 +353,4 @@ def _why(error: BaseException, job: ModelJob) -> str:
     for line in text.splitlines():
         if "ModelLoadError:" in line or "ModelUnavailableError:" in line:
             return line.split("Error:", 1)[1].strip()
-    first_line = (text.strip().splitlines() or [type(error).__name__])[0]
-    return f"the {job.role} failed on the cluster: {first_line}"
+    return f"the {job.role} failed on the cluster: {first_line(text, type(error).__name__)}"

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .cache import CONVERTED_MARK, STAGING_MARK, mark, marked
-from .errors import ConfigError, ModelLoadError
+from .errors import ConfigError, ModelLoadError, error_line
 from .models import (
     LOCAL_FOLDER,
     ResolvedModel,
-    error_line,
     generation_defaults,
     load_seq2seq,
     load_tokenizer,

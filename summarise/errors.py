@@ -10,6 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def first_line(error: BaseException | str, otherwise: str = "") -> str:
+    """The first line of an error's message (a library's can run to pages), else `otherwise`."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else otherwise
+
+
+def error_line(error: BaseException) -> str:
+    """`Class: first line` of an error, for a message that names what a library raised."""
+    line = first_line(error)
+    return f"{type(error).__name__}: {line}" if line else type(error).__name__
+
+
 class SummariseError(Exception):
     """Base class for every error the library raises on purpose."""
 

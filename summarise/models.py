@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InputError, ModelLoadError, ModelUnavailableError, SummariseError
+from .errors import (
+    ConfigError,
+    InputError,
+    ModelLoadError,
+    ModelUnavailableError,
+    SummariseError,
+    error_line,
+)
 from .files import read_bytes, read_small_text
 
 if TYPE_CHECKING:
@@ -253,11 +260,6 @@ def folder_fingerprint(folder: Path) -> str:
         else:
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
-
-
-def error_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 # A model's config files are kilobytes (a tokenizer.json a few MB).

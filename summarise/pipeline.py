@@ -43,6 +43,7 @@ from .errors import (
     OutputFolderUnusable,
     StopRequested,
     SummariseError,
+    first_line,
 )
 from .files import read_small_text
 from .language import ENGLISH, GERMAN, Language
@@ -529,9 +530,8 @@ class _Run:
                 work.failure = str(error)
         except Exception as error:  # a bug, or a library's surprise: these articles only
             log.info("unexpected error in %s", ", ".join(str(w.source.path) for w in works), exc_info=True)
-            first_line = (str(error).strip().splitlines() or [""])[0]
             for work in works:
-                work.failure = f"{type(error).__name__}: {first_line}"
+                work.failure = f"{type(error).__name__}: {first_line(error)}"
 
     def _conclude(self, work: _Work) -> None:
         """The one place where an article's outcome is decided: written, or failed (and why)."""

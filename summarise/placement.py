@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 
 if TYPE_CHECKING:
     from .engines import Engine
@@ -202,7 +202,7 @@ class EngineLoader:
         except GpuUnusable:
             raise
         except Exception as error:  # CUDA libraries, drivers, out of memory: all say "not here"
-            raise GpuUnusable(_first_line(error)) from None
+            raise GpuUnusable(first_line(error, type(error).__name__)) from None
         return loaded
 
     def _has_gpu(self, engine: str, device: str) -> bool:
@@ -314,11 +314,6 @@ def _gpu_count(engine: str) -> int:
 
 def _library(engine: str) -> str:
     return "CTranslate2" if engine == "ct2" else "transformers"
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def effective_batch_tokens(placement: Placement, total_tokens: int) -> int:

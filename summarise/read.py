@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, PARAGRAPH, QUOTE, Block
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, first_line
 from .files import FileState, file_type, read_bytes
 from .outputs import BRIEF, RECORDS_NAME, TRANSLATE, OutputRecords, is_digest, record_kind
 
@@ -898,8 +898,7 @@ def _front_matter(yaml_text: str | None, toml_text: str | None) -> dict[str, str
 
             data = yaml.safe_load(yaml_text or "")
     except Exception as error:  # a YAML or TOML syntax error, whatever its class
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"front matter not read ({first}); left out of the text"
+        return f"front matter not read ({first_line(error, type(error).__name__)}); left out of the text"
     if data is None:
         return {}
     if not isinstance(data, dict):

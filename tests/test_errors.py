@@ -115,3 +115,13 @@ def test_a_file_name_that_is_not_utf8_never_costs_the_other_articles(
     for line in result.stderr.splitlines():
         if "Gr" in line:
             assert "Gr\\xfc\\xdfe.txt" in line  # its bytes shown, not a crash while printing them
+
+
+def test_an_error_is_named_by_its_first_line_wherever_it_is_reported() -> None:
+    from summarise.errors import error_line, first_line
+
+    long = RuntimeError("\n  CUDA error: out of memory\nTraceback (most recent call last):\n  ...")
+    assert first_line(long) == "CUDA error: out of memory"
+    assert error_line(long) == "RuntimeError: CUDA error: out of memory"
+    assert first_line(ValueError(""), "ValueError") == "ValueError" and first_line(ValueError()) == ""
+    assert error_line(KeyError()) == "KeyError"
