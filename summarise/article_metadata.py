@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .text_shape import FULL_STOP
+
 AUTHOR = "author"
 DATE = "date"
 KICKER = "kicker"  # set by the clean stage, which knows where the headline is
@@ -154,7 +156,8 @@ def metadata_of(found: dict[int, MetadataLine], lines: Sequence[str]) -> dict[st
     """The brief's metadata from the recognised lines: the first author and the first date above
     the body (a byline further down belongs to a teaser of another article)."""
     body = next(
-        (p for p, line in enumerate(lines) if len(line) >= _BODY_MIN_CHARS and _ENDS.search(line)), len(lines)
+        (p for p, line in enumerate(lines) if len(line) >= _BODY_MIN_CHARS and FULL_STOP.search(line)),
+        len(lines),
     )
     metadata: dict[str, str] = {}
     for position in sorted(found):
@@ -166,7 +169,6 @@ def metadata_of(found: dict[int, MetadataLine], lines: Sequence[str]) -> dict[st
 
 # The body begins with the first line this long that ends like a sentence.
 _BODY_MIN_CHARS = 150
-_ENDS = re.compile(r"[.!?…][\"'“”»«›‹)\]]*$")
 
 
 def _credit_shaped(line: str) -> bool:

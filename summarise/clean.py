@@ -27,14 +27,13 @@ from importlib import resources
 from .article_metadata import KICKER, metadata_lines, metadata_of
 from .brief import CODE, HEADING, PARAGRAPH, Block, RemovedLine, with_code_spans
 from .line_model import LineModel, column, line_features, shipped_model
+from .text_shape import FULL_STOP, LINE_END
 
 # Invisible characters that carry no text: zero-width spaces and joiners, soft hyphens, BOMs.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
 _BULLET = re.compile(r"^[-–—•*·▪►]\s")
 # A sentence ends here: final punctuation, perhaps followed by closing quotes or brackets.
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
-_FULL_STOP = re.compile(r"[.!?…][\"'“”»«›‹)\]]*$")  # "Lesen Sie auch:" is not a sentence
 
 NO_VISIBLE_TEXT = "no visible text"
 # Above this share of its text removed, a brief warns that cleaning may have cost article text.
@@ -89,7 +88,7 @@ class Rule:
     list_reason: str = "link list after “{heading}”"  # for the lines of the list it starts
 
     def matches(self, line: str) -> bool:
-        if len(line) > self.max_chars or (self.not_a_sentence and _FULL_STOP.search(line)):
+        if len(line) > self.max_chars or (self.not_a_sentence and FULL_STOP.search(line)):
             return False
         return self.pattern.search(line) is not None
 
@@ -188,7 +187,7 @@ def _line_key(line: str) -> str:
     """A normalised line's key: 64 bits of a hash of its case-folded text, its length, and whether
     it ends like a sentence ("s") or not ("-")."""
     data = line.casefold().encode("utf-8", "surrogatepass")
-    kind = "s" if _FULL_STOP.search(line) else "-"
+    kind = "s" if FULL_STOP.search(line) else "-"
     return f"{hashlib.blake2b(data, digest_size=8).hexdigest()}:{len(line)}:{kind}"
 
 
@@ -317,7 +316,7 @@ def _kicker(line: str, form: Block) -> bool:
         and (line[:1].isalnum() or line[:1] in '„“"»«')  # not the second half of a split headline
         and len(line) <= KICKER_MAX_CHARS
         and len(line.split()) <= KICKER_MAX_WORDS
-        and not _FULL_STOP.search(line)
+        and not FULL_STOP.search(line)
     )
 
 
@@ -330,7 +329,7 @@ def _headline_form(line: str, form: Block) -> bool:
 
 def is_headline(line: str) -> bool:
     """Short, at least two words, and no sentence punctuation at the end."""
-    return len(line) <= HEADLINE_MAX_CHARS and len(line.split()) >= 2 and not _SENTENCE_END.search(line)
+    return len(line) <= HEADLINE_MAX_CHARS and len(line.split()) >= 2 and not LINE_END.search(line)
 
 
 def _drop_boilerplate(
@@ -508,11 +507,11 @@ def _copies(
 
 
 def _list_item(line: str) -> bool:
-    return bool(_BULLET.match(line)) or (len(line) <= LIST_ITEM_MAX_CHARS and not _SENTENCE_END.search(line))
+    return bool(_BULLET.match(line)) or (len(line) <= LIST_ITEM_MAX_CHARS and not LINE_END.search(line))
 
 
 def _trailing_item(line: str) -> bool:
-    return not _BULLET.match(line) and len(line) <= TRAILING_ITEM_MAX_CHARS and not _SENTENCE_END.search(line)
+    return not _BULLET.match(line) and len(line) <= TRAILING_ITEM_MAX_CHARS and not LINE_END.search(line)
 
 
 def normalise(paragraph: str) -> str:

@@ -19,6 +19,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .text_shape import FULL_STOP
+
 # German (and a few English) function words: prose is full of them, furniture has few
 # (jusText's stopword density, with a list of our own: only words with no content).
 FUNCTION_WORDS = frozenset(
@@ -39,7 +41,6 @@ FUNCTION_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"[.!?…][\"'“”»«›‹)\]]*$")
 _DATE_TIME = re.compile(
     r"\b\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{2,4})?\b|\b\d{1,2}[.:]\d{2}\s?uhr\b|\buhr\b"
     r"|\bvor \d+ (?:minuten|stunden|tagen)\b"
@@ -139,7 +140,7 @@ def _own(line: str) -> tuple[dict[str, float], list[str]]:
     features = {
         "log_length": math.log1p(len(line)),
         "log_words": math.log1p(count),
-        "ends_sentence": float(_SENTENCE_END.search(line) is not None and not line.endswith(":")),
+        "ends_sentence": float(FULL_STOP.search(line) is not None and not line.endswith(":")),
         "ends_colon": float(line.endswith(":")),
         "question": float(line.rstrip("\"'“”»«").endswith("?")),
         "function_share": sum(word in FUNCTION_WORDS for word in folded) / count if count else 0.0,

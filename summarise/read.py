@@ -19,6 +19,7 @@ from .brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, PARAGRAPH, 
 from .errors import ConfigError, InputError, first_line
 from .files import FileState, file_type, read_bytes
 from .outputs import BRIEF, RECORDS_NAME, TRANSLATE, OutputRecords, is_digest, record_kind
+from .text_shape import LINE_END
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Left in every output folder that holds no article of its run: such a folder is never walked.
@@ -534,7 +535,7 @@ def join_wrapped(
             and not (index == first and _headline_shaped(line, following))
             # The last line of a wrapped paragraph ends a sentence; a line that does not and
             # goes on nowhere ("Artikel teilen", a newsletter prompt) is a label of its own.
-            and (_LINE_END.search(following) is not None or goes_on(index + 1))
+            and (LINE_END.search(following) is not None or goes_on(index + 1))
             and size <= MAX_JOINED_CHARS
         )
         if not joined:
@@ -553,7 +554,6 @@ _MIN_INNER_LINES = 3
 _MIN_FORCED_SHARE = 0.6
 _MIN_MID_SENTENCE_SHARE = 0.5
 _MAX_WRAP_WIDTH = 100
-_LINE_END = re.compile(r"[.!?…:;][\"'“”»«›‹)\]]*$")
 
 
 def wrap_width(lines: Sequence[str], written: Sequence[str] | None = None) -> int | None:
@@ -573,7 +573,7 @@ def wrap_width(lines: Sequence[str], written: Sequence[str] | None = None) -> in
     forced = [text for line, text, following in inner if _forced_break(line, following, width)]
     if len(forced) < _MIN_FORCED_SHARE * len(inner):
         return None
-    mid_sentence = sum(1 for line in forced if not _LINE_END.search(line))
+    mid_sentence = sum(1 for line in forced if not LINE_END.search(line))
     return width if mid_sentence >= _MIN_MID_SENTENCE_SHARE * len(forced) else None
 
 
@@ -589,7 +589,7 @@ def _headline_shaped(line: str, following: str) -> bool:
     return (
         len(line) <= 150
         and len(line.split()) >= 2
-        and not _LINE_END.search(line)
+        and not LINE_END.search(line)
         and _OPENS_SENTENCE.match(following) is not None
     )
 
