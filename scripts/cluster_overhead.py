@@ -29,7 +29,8 @@ from summarise.cache import DB_NAME, Store
 from summarise.engines import physical_cores
 from summarise.localmodels import MARIAN_OPUS_DE_EN, build_marian
 from summarise.models import ModelSpec
-from summarise.pipeline import RunOptions, RunReport, run
+from summarise.options import Options
+from summarise.pipeline import RunReport, run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,7 +54,7 @@ def make_articles(folder: Path, count: int) -> None:
         (folder / f"{i:04}.txt").write_text(f"Meldung {i} aus der Redaktion\n\n{body}\n", encoding="utf-8")
 
 
-def timed(inbox: Path, options: RunOptions) -> tuple[float, RunReport]:
+def timed(inbox: Path, options: Options) -> tuple[float, RunReport]:
     started = time.perf_counter()
     report = run([inbox], options)
     seconds = time.perf_counter() - started
@@ -80,7 +81,7 @@ def main() -> None:
         make_articles(inbox, args.articles)
     cores = physical_cores()
     runs = work / f"runs-{time.time_ns()}"
-    base = RunOptions(
+    base = Options(
         out_dir=runs / "plain",
         translator=ModelSpec("translator", str(model)),
         summariser=None,

@@ -1,10 +1,12 @@
 """summarise: German news articles in, English briefs out.
 
-For library users: `run(paths, RunOptions(...))` briefs (or translates) files and folders and
-returns a `RunReport`, whose `articles` carry each written `Brief`; `Briefer.open(options)` does
-many runs with the models loaded once (a watcher, a service); `Brief.from_json` reads a
-brief's JSON record back; `split_sentences` is the German sentence splitter. Heavy dependencies
-(torch, transformers, CTranslate2) are imported only when a model is loaded.
+For library users: `run(paths, options_for("brief", {"out": "briefs"}))` briefs (or, with
+"translate", translates) files and folders with the config file and defaults the command line
+would use (or with `Options(...)`, said in full), and returns a `RunReport`, whose `articles` carry
+each written `Brief`; `Briefer.open(options)` does many runs with the models loaded once (a
+watcher, a service); `Brief.from_json` reads a brief's JSON record back; `split_sentences` is the
+German sentence splitter. Heavy dependencies (torch, transformers, CTranslate2) are imported only
+when a model is loaded.
 """
 
 from __future__ import annotations
@@ -14,17 +16,29 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Brief", "Briefer", "RunOptions", "RunReport", "__version__", "run", "split_sentences"]
+__all__ = [
+    "Brief",
+    "Briefer",
+    "Options",
+    "RunReport",
+    "__version__",
+    "options_for",
+    "run",
+    "split_sentences",
+]
 
 if TYPE_CHECKING:
     from .brief import Brief
-    from .pipeline import Briefer, RunOptions, RunReport, run
+    from .config import options_for
+    from .options import Options
+    from .pipeline import Briefer, RunReport, run
     from .segment import split_sentences
 
 _LAZY = {
     "Brief": "brief",
     "Briefer": "pipeline",
-    "RunOptions": "pipeline",
+    "Options": "options",
+    "options_for": "config",
     "RunReport": "pipeline",
     "run": "pipeline",
     "split_sentences": "segment",

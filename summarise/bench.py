@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Store
-from .engines import Ct2Engine, Engine, FixedLengths, convert_for_ct2, load_engine, physical_cores
+from .engines import Ct2Engine, Engine, convert_for_ct2, load_engine, physical_cores
 from .localmodels import (
     BART_DISTILBART_CNN,
     BART_TINY,
@@ -56,7 +56,8 @@ from .localmodels import (
     build_marian,
 )
 from .models import ModelSpec, ResolvedModel, resolve_model
-from .pipeline import RunOptions, run
+from .options import FixedLengths, Options
+from .pipeline import run
 from .placement import EngineLoader, effective_batch_tokens, plan
 from .segment import segment_paragraphs, split_sentences
 from .summarise import Summariser, summary_settings
@@ -317,7 +318,7 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     def ours(beams: int) -> System:
         def go() -> tuple[float, float]:
             folder = Path(tempfile.mkdtemp(dir=tmp))
-            options = RunOptions(
+            options = Options(
                 out_dir=folder / "out",
                 translator=ModelSpec("translator", str(marian_dir)),
                 summariser=None,

@@ -20,7 +20,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -124,12 +124,19 @@ class LastRun:
     articles_from_cache: int
     segments_translated: int
     segments_remembered: int
+    failed: int = 0
+    interrupted: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LastRun:
-        values = {name: data[name] for name in cls.__dataclass_fields__}
-        if not isinstance(values["finished"], str) or not all(
-            type(values[name]) is int for name in values if name != "finished"
+        counts = ("articles", "articles_from_cache", "segments_translated", "segments_remembered")
+        values = {name: data[name] for name in ("finished", *counts)}
+        values["failed"] = data.get("failed", 0)  # not in the records of 0.1.0's first runs
+        values["interrupted"] = data.get("interrupted", False)
+        if (
+            not isinstance(values["finished"], str)
+            or not all(type(values[name]) is int for name in (*counts, "failed"))
+            or type(values["interrupted"]) is not bool
         ):
             raise TypeError("figures of another shape")
         return cls(**values)
@@ -145,9 +152,23 @@ class CacheStats:
     converted_path: Path | None = None
     last_run: LastRun | None = None
 
+    @property
+    def translations(self) -> int:
+        return self.entries.get(TRANSLATION, 0)
+
+    @property
+    def summaries(self) -> int:
+        return self.entries.get(SUMMARY, 0)
+
+    @property
+    def segments(self) -> int:
+        """Segments in the translation memory."""
+        return self.entries.get(SEGMENT, 0)
+
 
 @dataclass(frozen=True)
 class Cleared:
+    path: Path  # the database
     entries: int
     converted_models: int
 
@@ -291,9 +312,9 @@ class Store:
                 [(kind, key, json.dumps(value, ensure_ascii=False), now) for key, value in values.items()],
             )
 
-    def record_run(self, figures: dict[str, Any]) -> None:
+    def record_run(self, figures: LastRun) -> None:
         """Keep the figures of the run that just ended, for `summarise cache stats`."""
-        self.put(_RUN[0], _RUN[1], figures)
+        self.put(_RUN[0], _RUN[1], asdict(figures))
 
     def last_run(self) -> LastRun | None:
         return self.get(*_RUN, read=LastRun.from_json)
@@ -376,7 +397,7 @@ class Store:
                 with contextlib.suppress(OSError):  # left in place while it holds anything else
                     self.converted_models.rmdir()
             converted = len(models)
-        return Cleared(count, converted)
+        return Cleared(self.path, count, converted)
 
     def close(self) -> None:
         if self._db is not None:

@@ -23,8 +23,7 @@ import traceback
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -32,10 +31,9 @@ import typer
 import typer.core
 
 from . import __version__
-from .config import FROM_DEFAULT, FROM_OPTION, LIMITS, Setting, config_path, load_config, resolve
+from .config import load_config, options_for
 from .errors import SummariseError, first_line
-from .models import ModelSpec, load_manifest
-from .read import DEFAULT_MAX_BYTES
+from .options import DEFAULT_FOLDERS, OPTION_BY_KEY, OPTIONS, Command, OptionSpec
 
 if TYPE_CHECKING:
     from .pipeline import RunReport
@@ -95,225 +93,44 @@ log = logging.getLogger("summarise")
 UNEXPECTED_EXIT = 70  # EX_SOFTWARE: a bug
 
 
-class EngineChoice(StrEnum):
-    auto = "auto"
-    ct2 = "ct2"
-    torch = "torch"
+def _parameter(spec: OptionSpec) -> Any:
+    """The typer parameter of a declared option (summarise/options.py): its flags, type and
+    choices, bounds and help. Its default is None, "not given": the library's settings resolution
+    then takes the environment's, the config file's or the default."""
+    kind = spec.type
+    extra: dict[str, Any] = {}
+    if spec.limits is not None:
+        low, high = spec.limits
+        extra["min"], extra["max"] = (int(low), int(high)) if kind is int else (low, high)
+    if kind is Path:
+        extra["readable"] = False  # the library says what is wrong with it, in one line
+    default = spec.default_text or _shown_default(spec.default)
+    return Annotated[
+        kind | None,
+        typer.Option(*spec.flags, help=f"{spec.help} (default: {default})", show_default=False, **extra),
+    ]
 
 
-class SourceLanguageChoice(StrEnum):
-    auto = "auto"
-    de = "de"
-    en = "en"
+def _shown_default(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-class DeviceChoice(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class ClusterChoice(StrEnum):
-    none = "none"
-    ray = "ray"
-
-
-CacheDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        help="Cache folder. (default: $SUMMARISE_CACHE_DIR, else the user cache folder)",
-        show_default=False,
-        readable=False,  # the library says what is wrong with it, in one line
-    ),
-]
-
-
-# ----------------------------------------------------------------------------- run options, once
+# `cache stats/clear --cache-dir`: the run option's declaration (a type alias for mypy).
+CacheDir: typing.TypeAlias = _parameter(OPTION_BY_KEY["cache_dir"])  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
-class RunFlags:
-    """The options `brief` and `translate` share, as parsed."""
+class Presentation:
+    """How a run speaks to its user: options of the command line alone, not of the library."""
 
-    out: Path | None
-    translator: str | None
-    translator_revision: str | None
-    source_lang: SourceLanguageChoice | None
-    keep_boilerplate: bool
-    engine: EngineChoice | None
-    device: DeviceChoice | None
-    threads: int | None
-    beams: int | None
-    cluster: ClusterChoice
-    cluster_actors: int | None
-    max_size: float
-    cache_dir: Path | None
     json_report: bool
     quiet: bool
     verbose: bool
 
 
-# Each shared option declared once: (parameter, type with its typer.Option, default).
-_RUN_OPTIONS: list[tuple[str, Any, Any]] = [
-    (
-        "out",
-        Annotated[
-            Path | None,
-            typer.Option(
-                "--out",
-                "-o",
-                help="Output folder. (default: the config file's, else briefs, or translations for "
-                "`translate`)",
-                readable=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "translator",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--translator",
-                help="Translation model: hub id or local folder. (default: from models/manifest.toml)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "translator_revision",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--translator-revision",
-                help="Hub revision (commit, tag or branch) of the translator.",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "source_lang",
-        Annotated[
-            SourceLanguageChoice | None,
-            typer.Option(
-                "--source-lang",
-                help="Language of the articles: auto = detect each (German translated, English passed "
-                "through untranslated, others skipped); de or en = treat every article as such. "
-                "(default: auto)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "keep_boilerplate",
-        Annotated[
-            bool,
-            typer.Option(
-                "--keep-boilerplate",
-                help="Translate every line: no removal of subscription prompts, link lists, disclaimers.",
-            ),
-        ],
-        False,
-    ),
-    (
-        "engine",
-        Annotated[
-            EngineChoice | None,
-            typer.Option(
-                "--engine",
-                help="ct2 (CTranslate2: int8 on CPU, float16 on CUDA) or torch (transformers, float32); "
-                "auto = ct2, or torch on a GPU that CTranslate2 cannot use. (default: auto)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "device",
-        Annotated[
-            DeviceChoice | None,
-            typer.Option(
-                "--device",
-                help="Where the models run; auto = cuda where a first tiny generation on it works, else "
-                "cpu. (default: auto)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "threads",
-        Annotated[
-            int | None,
-            typer.Option(
-                "--threads",
-                min=int(LIMITS["threads"][0]),
-                max=int(LIMITS["threads"][1]),
-                help="CPU threads for the models. (default: physical cores)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "beams",
-        Annotated[
-            int | None,
-            typer.Option(
-                "--beams",
-                min=int(LIMITS["beams"][0]),
-                max=int(LIMITS["beams"][1]),
-                help="Beam size for both models (1 = greedy). (default: each model's own, 4)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "cluster",
-        Annotated[
-            ClusterChoice,
-            typer.Option(
-                "--cluster",
-                help="ray: run the models on a Ray cluster's actors (RAY_ADDRESS, or a local Ray instance "
-                'when unset); needs pip install "summarise[ray]".',
-            ),
-        ],
-        ClusterChoice.none,
-    ),
-    (
-        "cluster_actors",
-        Annotated[
-            int | None,
-            typer.Option(
-                "--cluster-actors",
-                min=int(LIMITS["cluster_actors"][0]),
-                max=int(LIMITS["cluster_actors"][1]),
-                help="With --cluster ray: at most this many actors per model. (default: as the cluster's "
-                "CPUs (--threads each) or GPUs allow)",
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
-    (
-        "max_size",
-        Annotated[
-            float,
-            typer.Option(
-                "--max-size",
-                min=LIMITS["max_size"][0],
-                max=LIMITS["max_size"][1],
-                help="Largest article file read, in MB (1 MB = 2**20 bytes); larger ones are refused.",
-            ),
-        ],
-        DEFAULT_MAX_BYTES / 2**20,
-    ),
-    ("cache_dir", CacheDir, None),
+_PRESENTATION: list[tuple[str, Any]] = [
     (
         "json_report",
         Annotated[
@@ -322,38 +139,44 @@ _RUN_OPTIONS: list[tuple[str, Any, Any]] = [
                 "--json", help="Print the run's report as one JSON object on stdout (for scripts and cron)."
             ),
         ],
-        False,
     ),
-    (
-        "quiet",
-        Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")],
-        False,
-    ),
-    ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Say what is loaded and done.")], False),
+    ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]),
+    ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Say what is loaded and done.")]),
 ]
 
 
-def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give a command the shared run options; it receives them as one `flags: RunFlags`."""
-    own = inspect.signature(command)
-    # The command's own annotations are strings here (postponed evaluation): resolve them with
-    # their typer.Option metadata, or typer would see bare types and drop the help texts.
-    hints = typing.get_type_hints(command, include_extras=True)
-    kept = [p.replace(annotation=hints[p.name]) for p in own.parameters.values() if p.name != "flags"]
-    shared = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-        for name, kind, default in _RUN_OPTIONS
-    ]
+def with_run_options(command: Command) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the run options of `command` (every OptionSpec for it) and the presentation
+    options; it receives them as `given` (the options' values by key, None where not given) and
+    `shown` (a Presentation)."""
 
-    @functools.wraps(command)
-    def parsed(**values: Any) -> None:
-        flags = RunFlags(**{name: values.pop(name) for name, _, _ in _RUN_OPTIONS})
-        command(**values, flags=flags)
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        own = inspect.signature(function)
+        # The function's own annotations are strings here (postponed evaluation): resolve them with
+        # their typer.Option metadata, or typer would see bare types and drop the help texts.
+        hints = typing.get_type_hints(function, include_extras=True)
+        kept = [
+            p.replace(annotation=hints[p.name])
+            for p in own.parameters.values()
+            if p.name not in ("given", "shown")
+        ]
+        specs = [spec for spec in OPTIONS if command in spec.commands]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        added = [inspect.Parameter(s.key, keyword, annotation=_parameter(s), default=None) for s in specs]
+        added += [inspect.Parameter(n, keyword, annotation=kind, default=False) for n, kind in _PRESENTATION]
 
-    # typer reads the parameters from the signature and their types from the annotations.
-    parsed.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
-    parsed.__annotations__ = {p.name: p.annotation for p in [*kept, *shared]}
-    return parsed
+        @functools.wraps(function)
+        def parsed(**values: Any) -> None:
+            given = {spec.key: values.pop(spec.key) for spec in specs}
+            shown = Presentation(**{name: values.pop(name) for name, _ in _PRESENTATION})
+            function(**values, given=given, shown=shown)
+
+        # typer reads the parameters from the signature and their types from the annotations.
+        parsed.__signature__ = own.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+        parsed.__annotations__ = {p.name: p.annotation for p in [*kept, *added]}
+        return parsed
+
+    return decorate
 
 
 # ----------------------------------------------------------------------------- commands
@@ -403,76 +226,40 @@ _TRANSLATE_EXAMPLES = """Examples:
 
 
 @app.command(epilog=_BRIEF_EXAMPLES)
-@with_run_options
-def brief(
-    paths: Paths,
-    summariser: Annotated[
-        str | None,
-        typer.Option(
-            "--summariser",
-            help="Summarisation model: hub id or local folder. (default: from models/manifest.toml)",
-            show_default=False,
-        ),
-    ] = None,
-    summariser_revision: Annotated[
-        str | None,
-        typer.Option(
-            "--summariser-revision",
-            help="Hub revision (commit, tag or branch) of the summariser.",
-            show_default=False,
-        ),
-    ] = None,
-    *,
-    flags: RunFlags,
-) -> None:
+@with_run_options("brief")
+def brief(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
     """Write an English brief (summary + translation + provenance) per article, and a digest."""
-    _run(paths, flags, Path("briefs"), summariser=(summariser, summariser_revision))
+    _run(paths, "brief", given, shown)
 
 
 @app.command(epilog=_TRANSLATE_EXAMPLES)
-@with_run_options
-def translate(paths: Paths, *, flags: RunFlags) -> None:
+@with_run_options("translate")
+def translate(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
     """Translate every article to English (.txt + .json per article), without summaries."""
-    _run(paths, flags, Path("translations"), summariser=None)
+    _run(paths, "translate", given, shown)
 
 
 STANDARD_INPUT = Path("-")
 
 
-def _run(
-    paths: list[Path], flags: RunFlags, default_out: Path, summariser: tuple[str | None, str | None] | None
-) -> None:
-    from .pipeline import RunOptions, run
+def _run(paths: list[Path], command: Command, given: dict[str, Any], shown: Presentation) -> None:
+    from .pipeline import run
 
-    _configure_logging(flags.verbose)
+    _configure_logging(shown.verbose)
     stop = _StopRequest()
-    out = flags.out or default_out  # for the messages below, until the settings are resolved
-    kind = "brief" if summariser is not None else "translation"
+    out = given["out"] or DEFAULT_FOLDERS[command]  # for the messages below, until options are resolved
+    kind = "brief" if command == "brief" else "translation"
     filtering = STANDARD_INPUT in paths  # `-`: a Unix filter, the article in, its brief out
     if filtering:
-        _check_filter(paths, flags)
+        _check_filter(paths, given, shown)
     try:
-        settings = _settings(flags, summariser, default_out)
-        out = settings["out"].value
+        options = options_for(command, given)
+        out = options.out_dir
         with contextlib.ExitStack() as temporary:
             if filtering:
-                paths, out = _standard_input_as_a_file(temporary, int(flags.max_size * 2**20))
-            options = RunOptions(
-                out_dir=out,
-                translator=_spec(settings, "translator"),
-                summariser=_spec(settings, "summariser") if summariser is not None else None,
-                source_language=settings["source_lang"].value,
-                keep_boilerplate=flags.keep_boilerplate,
-                engine=settings["engine"].value,
-                device=settings["device"].value,
-                threads=settings["threads"].value,
-                beams=settings["beams"].value,
-                max_bytes=int(flags.max_size * 2**20),
-                cache_dir=settings["cache_dir"].value,
-                cluster=flags.cluster.value,
-                cluster_actors=flags.cluster_actors,
-            )
-            with _progress(flags.quiet) as progress, _stop_on_first_signal(stop):
+                paths, out = _standard_input_as_a_file(temporary, options.max_bytes)
+                options = replace(options, out_dir=out)
+            with _progress(shown.quiet) as progress, _stop_on_first_signal(stop):
                 report = run(paths, options, progress, stop.is_set)
             if stop.signal is not None:
                 report.stop_signal = stop.signal
@@ -492,7 +279,7 @@ def _run(
     except _StdoutUnwritable:
         raise
     except Exception as error:
-        _unexpected(error, flags.verbose)
+        _unexpected(error, shown.verbose)
     for failure in report.failures:
         _say(f"error: {'-' if filtering else failure.path}: {failure.reason}")
     if report.aborted:
@@ -509,20 +296,20 @@ def _run(
             f"interrupted: {len(report.articles)} articles done and written to {out}; "
             "run the same command again to do the rest"
         )
-    elif not flags.quiet and not filtering:
+    elif not shown.quiet and not filtering:
         _say(_closing_line(report, kind, out))
-    if flags.json_report:  # last: the report says the exit code the process ends with
+    if shown.json_report:  # last: the report says the exit code the process ends with
         _out(json.dumps(report.to_json(), ensure_ascii=False))
     raise typer.Exit(report.exit_code)
 
 
-def _check_filter(paths: list[Path], flags: RunFlags) -> None:
+def _check_filter(paths: list[Path], given: dict[str, Any], shown: Presentation) -> None:
     """`-` reads the article from standard input and writes the answer to standard output: alone."""
     if len(paths) > 1:
         _fail("- (standard input) is read alone: give either - or files and folders")
-    if flags.out is not None:
+    if given["out"] is not None:
         _fail("-o: with - the answer goes to standard output (redirect it: > brief.md)")
-    if flags.json_report:
+    if shown.json_report:
         _fail("--json: with - standard output carries the answer; leave out one of them")
 
 
@@ -568,18 +355,21 @@ def _count(number: int, noun: str, plural: str = "") -> str:
 @models_app.command("list")
 def models_list() -> None:
     """Show the configured models, their pinned revisions and where they resolve offline."""
-    from .models import resolve_model
+    from . import manage
 
     _configure_logging(False)
-    for role, spec in _manifest().items():
-        _out(f"{role}: {spec.name}")
-        _out(f"  pinned revision: {spec.revision}")
-        _out(f"  licence: {spec.licence or 'unknown'}")
-        try:
-            resolved = resolve_model(spec, f"--{role}", download=False)
+    try:
+        configured = manage.configured_models()
+    except SummariseError as error:
+        _fail(str(error))
+    for model in configured:
+        _out(f"{model.role}: {model.spec.name}")
+        _out(f"  pinned revision: {model.spec.revision}")
+        _out(f"  licence: {model.spec.licence or 'unknown'}")
+        if (resolved := model.resolved) is not None:
             _out(f"  resolves to: {resolved.path} ({resolved.source}, revision {resolved.revision})")
-        except SummariseError as error:
-            _out(f"  resolves to: nothing here ({error})")
+        else:
+            _out(f"  resolves to: nothing here ({model.problem})")
 
 
 @models_app.command("pull")
@@ -594,38 +384,35 @@ def models_pull(
     ] = False,
 ) -> None:
     """Download the configured models into the Hugging Face cache (needs network)."""
-    from . import config, models
+    from . import manage
 
     _configure_logging(True)
     try:
-        for role, spec in _manifest().items():
-            resolved = models.resolve_model(spec, f"--{role}", refresh=True)
-            _out(f"{role}: {spec.name} at {resolved.revision} in {resolved.path}")
-            if pin and os.environ.get("SUMMARISE_MANIFEST"):  # a manifest of the user's own
-                _out(f"  pinned in {models.pin_revision(role, resolved.revision)}")
-            elif pin:
-                _out(f"  pinned in {config.pin_revision(role, resolved.revision)}")
+        pulled = manage.pull_models(pin)
     except SummariseError as error:
         _fail(str(error))
+    for model in pulled:
+        _out(f"{model.role}: {model.spec.name} at {model.resolved.revision} in {model.resolved.path}")
+        if model.pinned_in is not None:
+            _out(f"  pinned in {model.pinned_in}")
 
 
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDir = None) -> None:
     """Show where the cache is, what it holds and its size on disk."""
-    from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
+    from . import manage
 
     try:
-        store = Store.at(_cache_dir(cache_dir))
-        store.check()
-        if _no_cache_at(store.folder, cache_dir):
-            _out(f"cache: none at {store.folder} yet (a run creates it)")
+        stats = manage.cache_stats(cache_dir)
+        if stats is None:
+            _out(f"cache: none at {manage.cache_folder(cache_dir)} yet (a run creates it)")
             return
-        stats = store.stats()
     except SummariseError as error:
         _fail(str(error))
     _out(f"cache: {stats.path}")
-    for kind in (TRANSLATION, SUMMARY, SEGMENT):
-        _out(f"  {kind} entries: {stats.entries.get(kind, 0)}")
+    _out(f"  translation entries: {stats.translations}")
+    _out(f"  summary entries: {stats.summaries}")
+    _out(f"  segment entries: {stats.segments}")
     if last := stats.last_run:
         segments = last.segments_translated + last.segments_remembered
         _out(
@@ -654,24 +441,23 @@ def cache_clear(
     ] = False,
 ) -> None:
     """Delete every cached translation and summary, and the models converted for CTranslate2."""
-    from .cache import SEGMENT, SUMMARY, TRANSLATION, Store
+    from . import manage
 
     try:
-        store = Store.at(_cache_dir(cache_dir))
-        store.check(database=False)  # a database that cannot be used is what clearing cures
-        if _no_cache_at(store.folder, cache_dir):
-            _out(f"nothing to clear: no cache at {store.folder}")
+        folder = manage.cache_folder(cache_dir)
+        if not manage.cache_present(cache_dir):
+            _out(f"nothing to clear: no cache at {folder}")
             return
         if not yes:
             if not sys.stdin.isatty():
                 _fail("cache clear deletes the whole cache: add --yes to clear it without being asked")
             try:
-                stats = store.stats()
-                entries = stats.entries
+                stats = manage.cache_stats(cache_dir)
+                assert stats is not None
                 held = (
-                    f"{_count(entries.get(TRANSLATION, 0), 'translation')}, "
-                    f"{_count(entries.get(SUMMARY, 0), 'summary', 'summaries')} and "
-                    f"{_count(entries.get(SEGMENT, 0), 'remembered segment')} "
+                    f"{_count(stats.translations, 'translation')}, "
+                    f"{_count(stats.summaries, 'summary', 'summaries')} and "
+                    f"{_count(stats.segments, 'remembered segment')} "
                     f"({stats.size_bytes / 2**20:.1f} MiB)"
                 )
                 if stats.converted_models and not keep_converted:
@@ -679,7 +465,7 @@ def cache_clear(
                     held += f", and {stats.converted_models} converted models ({size:.0f} MiB)"
             except SummariseError:  # a damaged database: clearing is the cure, say so
                 held = "a database that cannot be read"
-            _say(f"{store.folder} holds {held}.")
+            _say(f"{folder} holds {held}.")
             _say(
                 "Cleared, the next run translates and summarises every article again"
                 + (", and converts each model again (seconds each)." if not keep_converted else ".")
@@ -687,10 +473,11 @@ def cache_clear(
             if not _confirmed("Clear the cache?"):
                 _say("cache kept")
                 raise typer.Exit(1)
-        cleared = store.clear(keep_converted=keep_converted)
+        cleared = manage.clear_cache(cache_dir, keep_converted)
     except SummariseError as error:
         _fail(str(error))
-    line = f"removed {cleared.entries} entries from {store.path}"
+    assert cleared is not None
+    line = f"removed {cleared.entries} entries from {cleared.path}"
     if cleared.converted_models:
         line += f" and {cleared.converted_models} converted models"
     _out(line)
@@ -704,112 +491,37 @@ def _confirmed(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _no_cache_at(folder: Path, given: Path | None) -> bool:
-    """No cache folder there. Named with --cache-dir, that is a mistake (exit 2); at the default
-    place (or where the environment or config file points), only a cache not made yet."""
-    if folder.exists() or folder.is_symlink():
-        return False
-    if given is not None:
-        _fail(f"--cache-dir {given}: no cache there (no such folder)")
-    return True
-
-
 @app.command("config")
 def config_show() -> None:
     """Show the effective settings of a run and where each comes from (config file, default)."""
+    from .config import config_path, configured
+
     try:
         path = config_path()
         exists = load_config(path).exists
-        settings = _settings(None, (None, None), None)
+        settings = configured()
     except SummariseError as error:
         _fail(str(error))
     _out(f"config file: {path}{'' if exists else ' (none yet: every setting is a default)'}")
     for key, setting in settings.items():
-        if key == "out":
-            continue
         value = setting.value
         if key == "cache_dir" and value is None:
-            from . import cache
+            from .manage import cache_folder
 
-            value = cache.cache_dir()
-        source = setting.source
+            value = cache_folder()
         shown = "(each model's own)" if key == "beams" and value is None else value
         shown = "(physical cores)" if key == "threads" and value is None else shown
+        shown = "(as the cluster allows)" if key == "cluster_actors" and value is None else shown
         shown = "(the model's pinned or main)" if key.endswith("_revision") and value is None else shown
-        _out(f"  {key} = {shown}  [{source}]")
+        shown = str(shown).lower() if isinstance(shown, bool) else shown  # as TOML writes it
+        _out(f"  {key} = {_shown_default(shown)}  [{setting.source}]")
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _cache_dir(given: Path | None) -> Path | None:
-    """--cache-dir, else $SUMMARISE_CACHE_DIR (None: the store reads it), else the config file's."""
-    if given is not None or os.environ.get("SUMMARISE_CACHE_DIR"):
-        return given
-    folder: Path | None = load_config().get("cache_dir")
-    return folder
-
-
 def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "n/a"
-
-
-def _manifest() -> dict[str, ModelSpec]:
-    return load_manifest()
-
-
-def _settings(
-    flags: RunFlags | None, summariser: tuple[str | None, str | None] | None, default_out: Path | None
-) -> dict[str, Setting]:
-    """Every setting of a run (or of `summarise config`, without flags): the option, else the
-    config file's, else the default, each with where it came from."""
-    manifest = _manifest()
-    folder_key = "briefs_folder" if default_out == Path("briefs") else "translations_folder"
-    defaults = {
-        "translator": Setting(manifest["translator"].name, "model manifest"),
-        "translator_revision": Setting(None, FROM_DEFAULT),
-        "summariser": Setting(manifest["summariser"].name, "model manifest"),
-        "summariser_revision": Setting(None, FROM_DEFAULT),
-        "engine": Setting("auto", FROM_DEFAULT),
-        "device": Setting("auto", FROM_DEFAULT),
-        "threads": Setting(None, FROM_DEFAULT),
-        "beams": Setting(None, FROM_DEFAULT),
-        "source_lang": Setting("auto", FROM_DEFAULT),
-        "cache_dir": Setting(None, FROM_DEFAULT),
-        "briefs_folder": Setting(Path("briefs"), FROM_DEFAULT),
-        "translations_folder": Setting(Path("translations"), FROM_DEFAULT),
-    }
-    given: dict[str, Any] = {}
-    if flags is not None:
-        given = {
-            "translator": flags.translator,
-            "translator_revision": flags.translator_revision,
-            "engine": flags.engine.value if flags.engine else None,
-            "device": flags.device.value if flags.device else None,
-            "threads": flags.threads,
-            "beams": flags.beams,
-            "source_lang": flags.source_lang.value if flags.source_lang else None,
-            "cache_dir": flags.cache_dir,
-            folder_key: flags.out,
-        }
-    if summariser is not None:
-        given["summariser"], given["summariser_revision"] = summariser
-    settings = resolve(load_config(), given, defaults)
-    if os.environ.get("SUMMARISE_CACHE_DIR") and settings["cache_dir"].source != FROM_OPTION:
-        # The environment is more particular than the config file: the store reads it itself.
-        settings["cache_dir"] = Setting(None, "environment SUMMARISE_CACHE_DIR")
-    settings["out"] = settings[folder_key]
-    return settings
-
-
-def _spec(settings: dict[str, Setting], role: str) -> ModelSpec:
-    """The model of a role: the manifest's at its pinned revision, unless an option or the config
-    file names another (whose revision is then main, unless given)."""
-    configured = _manifest()[role]
-    name, revision = settings[role], settings[f"{role}_revision"].value
-    if name.source == "model manifest":
-        return ModelSpec(role, configured.name, revision or configured.revision, configured.licence)
-    return ModelSpec(role, name.value, revision or "main")
 
 
 def _progress(quiet: bool) -> Any:

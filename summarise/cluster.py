@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engines import FixedLengths
 from .errors import ConfigError, ModelLoadError, StopRequested, SummariseError, first_line
 from .models import ModelSpec, ResolvedModel, load_tokenizer
+from .options import FixedLengths
 from .placement import Placement
 from .summarise import Summary, SummarySettings
 from .translate import TranslatedSegment, TranslationSettings

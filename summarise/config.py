@@ -1,17 +1,23 @@
-"""Settings: a config file in the user's config folder gives defaults, and options override them.
+"""Settings: where each option of a run comes from, for the CLI and for library users alike.
 
-The file is TOML (`summarise config` shows where, the effective settings and where each came
-from). Every key is optional:
+    an option given (on the command line, or to the library) > the environment
+        > the config file > the model manifest > the default
+
+The config file is TOML in the user's config folder (`summarise config` shows where, the effective
+settings and where each came from). Its keys are the options' (summarise/options.py), every one
+optional:
 
     translator = "/models/opus-mt-de-en"     # hub id or local folder
     translator_revision = "main"
     summariser = "sshleifer/distilbart-cnn-12-6"
-    summariser_revision = "main"
     engine = "ct2"                           # auto, ct2, torch
     device = "cpu"                           # auto, cpu, cuda
     threads = 4
     beams = 4
     source_lang = "auto"                     # auto, de, en
+    keep_boilerplate = false
+    max_size = 20                            # MB
+    cluster = "none"                         # none, ray
     cache_dir = "~/news/cache"
     briefs_folder = "~/news/briefs"          # -o of `summarise brief`
     translations_folder = "~/news/english"   # -o of `summarise translate`
@@ -25,34 +31,28 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError
 from .files import read_small_text
-
-CHOICES = {
-    "engine": ("auto", "ct2", "torch"),
-    "device": ("auto", "cpu", "cuda"),
-    "source_lang": ("auto", "de", "en"),
-}
-_TEXT = ("translator", "translator_revision", "summariser", "summariser_revision")
-_FOLDERS = ("cache_dir", "briefs_folder", "translations_folder")
-# The bounds of the numeric settings, wherever they are given (option, config file, library):
-# beyond them a run would abort the interpreter (OpenMP at 100,000 threads) or run for hours.
-LIMITS: dict[str, tuple[float, float]] = {
-    "threads": (1, 256),
-    "beams": (1, 16),
-    "cluster_actors": (1, 4096),
-    "max_size": (0.001, 1024),  # MB of one article file
-}
-_COUNTS = ("threads", "beams")
-KEYS = (*_TEXT, *CHOICES, *_COUNTS, *_FOLDERS)
+from .models import ROLES, ModelSpec, load_manifest
+from .options import (
+    CONFIG_KEYS,
+    DEFAULT_FOLDERS,
+    MEGABYTE,
+    OPTION_BY_KEY,
+    OPTIONS,
+    Command,
+    Options,
+)
 
 # Where a setting came from, as `summarise config` says it.
 FROM_OPTION = "command line"
 FROM_DEFAULT = "default"
+FROM_MANIFEST = "model manifest"
 
 
 def config_path() -> Path:
@@ -131,49 +131,119 @@ def pin_revision(role: str, commit: str, path: Path | None = None) -> Path:
 
 def _checked(path: Path, key: str, value: Any) -> Any:
     where = f"{path}: {key}"
-    if key not in KEYS:
-        raise ConfigError(f"{where}: unknown setting (known: {', '.join(KEYS)})")
-    if key in CHOICES:
-        if value not in CHOICES[key]:
-            raise ConfigError(f"{where}: {value!r} is not one of {', '.join(CHOICES[key])}")
+    spec = CONFIG_KEYS.get(key)
+    if spec is None:
+        raise ConfigError(f"{where}: unknown setting (known: {', '.join(CONFIG_KEYS)})")
+    kind = spec.type
+    if spec.choices:
+        if value not in spec.choices:
+            raise ConfigError(f"{where}: {value!r} is not one of {', '.join(spec.choices)}")
         return value
-    if key in _COUNTS:
-        low, high = LIMITS[key]
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise ConfigError(f"{where}: {value!r} is not a whole number from {low:g} to {high:g}")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {value!r} is not true or false")
+        return value
+    if kind in (int, float):
+        low, high = spec.limits or (float("-inf"), float("inf"))
+        number = (int,) if kind is int else (int, float)
+        if not isinstance(value, number) or isinstance(value, bool) or not low <= value <= high:
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{where}: {value!r} is not {what} from {low:g} to {high:g}")
         return value
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: {value!r} is not a non-empty string")
-    if key in _FOLDERS:
+    if kind is Path:
         return Path(value).expanduser()
     return value
-
-
-def check_limits(**values: float | None) -> None:
-    """Raise ConfigError naming the first setting outside its LIMITS (None: not given)."""
-    for key, value in values.items():
-        low, high = LIMITS[key]
-        if value is not None and not low <= value <= high:
-            raise ConfigError(
-                f"{key.replace('_', '-')} {value:g} is out of range: it must be from {low:g} to {high:g}"
-            )
 
 
 @dataclass(frozen=True)
 class Setting:
     value: Any
-    source: str  # FROM_OPTION, the config file, FROM_DEFAULT, or another default's origin
+    source: str  # FROM_OPTION, the environment, the config file, FROM_MANIFEST or FROM_DEFAULT
 
 
-def resolve(config: Config, given: dict[str, Any], defaults: dict[str, Setting]) -> dict[str, Setting]:
-    """Each setting of `defaults`: the option given on the command line, else the config file's,
-    else the default. The one place where options and the config file meet."""
-    settings = {}
-    for key, default in defaults.items():
-        if given.get(key) is not None:
-            settings[key] = Setting(given[key], FROM_OPTION)
-        elif config.get(key) is not None:
-            settings[key] = Setting(config.get(key), config.source)
+def settings(
+    command: Command, given: Mapping[str, Any] | None = None, config: Config | None = None
+) -> dict[str, Setting]:
+    """Every option of `command` (by its key, as in OPTIONS), each with where it came from: the
+    value given (None: not given), else the environment's, else the config file's, else the model
+    manifest's, else the default. The one place where options, environment and file meet."""
+    given = given or {}
+    unknown = sorted(set(given) - {spec.key for spec in OPTIONS if command in spec.commands})
+    if unknown:
+        raise ConfigError(f"not an option of `{command}`: {', '.join(unknown)}")
+    config = config if config is not None else load_config()
+    manifest: dict[str, ModelSpec] | None = None
+    resolved: dict[str, Setting] = {}
+    for spec in OPTIONS:
+        if command not in spec.commands:
+            continue
+        from_file = config.get(spec.config_key(command))
+        if given.get(spec.key) is not None:
+            resolved[spec.key] = Setting(given[spec.key], FROM_OPTION)
+        elif spec.env and os.environ.get(spec.env):
+            resolved[spec.key] = Setting(Path(os.environ[spec.env]).expanduser(), f"environment {spec.env}")
+        elif from_file is not None:
+            resolved[spec.key] = Setting(from_file, config.source)
+        elif spec.key in ROLES:
+            manifest = manifest or load_manifest()
+            resolved[spec.key] = Setting(manifest[spec.key].name, FROM_MANIFEST)
+        elif spec.key == "out":
+            resolved[spec.key] = Setting(DEFAULT_FOLDERS[command], FROM_DEFAULT)
         else:
-            settings[key] = default
-    return settings
+            resolved[spec.key] = Setting(spec.default, FROM_DEFAULT)
+    return resolved
+
+
+def options_for(
+    command: Command = "brief", given: Mapping[str, Any] | None = None, config: Config | None = None
+) -> Options:
+    """The options of a run as `summarise COMMAND` would make them from the same option values
+    (`given`, by key: out, translator, beams, max_size in MB, ...): a library user gets the config
+    file and the defaults the command line gets. Raises ConfigError for a value out of bounds."""
+    resolved = settings(command, given, config)
+    values = {
+        spec.field: resolved[spec.key].value
+        for spec in OPTIONS
+        if spec.field and spec.key in resolved and spec.key not in (*ROLES, "out", "max_size")
+    }
+    max_size = resolved["max_size"].value
+    OPTION_BY_KEY["max_size"].check(max_size)
+    options = Options(
+        out_dir=Path(resolved["out"].value),
+        translator=model_spec("translator", resolved),
+        summariser=model_spec("summariser", resolved) if command == "brief" else None,
+        max_bytes=int(max_size * MEGABYTE),
+        **values,
+    )
+    options.check()
+    return options
+
+
+def model_spec(role: str, resolved: dict[str, Setting]) -> ModelSpec:
+    """The model of a role: the manifest's at its pinned revision, unless another is named (its
+    revision then main, unless one is given)."""
+    configured = load_manifest()[role]
+    name, revision = resolved[role].value, resolved[f"{role}_revision"].value
+    if name == configured.name:
+        return ModelSpec(role, configured.name, revision or configured.revision, configured.licence)
+    return ModelSpec(role, name, revision or "main")
+
+
+def configured(config: Config | None = None) -> dict[str, Setting]:
+    """Every key of the config file with its effective value and where that came from, as
+    `summarise config` shows them (the output folders last)."""
+    config = config if config is not None else load_config()
+    by_command: dict[str, dict[str, Setting]] = {
+        command: settings(command, config=config) for command in ("brief", "translate")
+    }
+    shown: dict[str, Setting] = {}
+    folders: dict[str, Setting] = {}
+    for key, spec in CONFIG_KEYS.items():
+        if spec.config_keys:
+            command = next(c for c, k in spec.config_keys.items() if k == key)
+            folders[key] = by_command[command][spec.key]
+        else:
+            shown[key] = by_command["brief"][spec.key]
+    return shown | folders

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-import math
 import os
 import re
 import shutil
@@ -33,7 +32,8 @@ from .models import (
     load_tokenizer,
     weight_files,
 )
-from .placement import ENGINES, Placement, plan
+from .options import ENGINES
+from .placement import Placement, plan
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,6 @@ class Decoding:
     repetition_penalty: float = 1.0
     # Also return each output's mean token log-probability (the translator's confidence).
     scores: bool = False
-
-
-@dataclass(frozen=True)
-class FixedLengths:
-    """Benchmarks only: random weights never stop by themselves, so every output is made exactly
-    this long: ceil(`translation_ratio` x the batch's longest source) tokens for a translation,
-    `summary_tokens` for a summary. Doubtful segments are then not retried (random weights would
-    have every one retried)."""
-
-    translation_ratio: float = 1.1
-    summary_tokens: int = 80
-
-    def translation_tokens(self, longest_source: int) -> int:
-        return math.ceil(self.translation_ratio * longest_source)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 from .brief import LanguageRecord
 from .errors import ConfigError
+from .options import SOURCE_LANGUAGES
 
 GERMAN, ENGLISH = "de", "en"
-SOURCE_LANGUAGES = ("auto", GERMAN, ENGLISH)
 # Below this probability the detector's verdict is not trusted and the article is taken as German.
 # Whole articles score 0.99-1.0; two- or three-word snippets ("Putin dankt Kim.") score under 0.3.
 MIN_CONFIDENCE = 0.9

@@ -24,16 +24,14 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from .brief import CODE, Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
-from .cache import SUMMARY, TRANSLATION, Store, cache_key
+from .cache import SUMMARY, TRANSLATION, LastRun, Store, cache_key
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs, line_keys
-from .config import check_limits
-from .engines import FixedLengths
 from .errors import (
     CacheError,
     ConfigError,
@@ -49,7 +47,7 @@ from .files import read_small_text
 from .language import ENGLISH, GERMAN, Language
 from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import PhaseProgress, TranslationMemory
-from .models import ModelSpec
+from .options import Options
 from .outputs import (
     BRIEF,
     TRANSLATE,
@@ -66,7 +64,6 @@ from .outputs import (
     write_atomic,
 )
 from .read import (
-    DEFAULT_MAX_BYTES,
     OUTPUT_MARKER,
     Article,
     InputFile,
@@ -87,7 +84,7 @@ from .render import (
     renderer_identity,
 )
 from .segment import Segmentation, segment_paragraphs
-from .session import ModelSession, SessionOptions
+from .session import ModelSession
 from .summarise import Summary
 from .translate import assemble_translation, passed_through
 
@@ -126,28 +123,6 @@ class _NoProgress:
 
     def step(self, count: int = 1) -> None:
         pass
-
-
-@dataclass
-class RunOptions:
-    out_dir: Path
-    translator: ModelSpec
-    summariser: ModelSpec | None  # None: translate only
-    device: str = "auto"
-    threads: int | None = None  # default: physical cores
-    beams: int | None = None
-    cache_dir: Path | None = None
-    engine: str = "auto"
-    source_language: str = "auto"  # "de" or "en": skip language detection
-    keep_boilerplate: bool = False  # the clean stage then only normalises white space
-    max_bytes: int = DEFAULT_MAX_BYTES  # larger article files are refused
-    cluster: str = "none"  # "ray": the models run on a Ray cluster (cluster.py)
-    cluster_actors: int | None = None  # at most this many actors per model
-    lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
-
-    def session(self) -> SessionOptions:
-        """What the model session needs of these options (the same names)."""
-        return SessionOptions(**{f.name: getattr(self, f.name) for f in fields(SessionOptions)})
 
 
 @dataclass(frozen=True)
@@ -248,7 +223,7 @@ class RunReport:
 
 def run(
     paths: Sequence[Path],
-    options: RunOptions,
+    options: Options,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> RunReport:
@@ -276,20 +251,15 @@ class Briefer:
     and the store. Each run's report counts only what that run loaded.
     """
 
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(self, options: Options) -> None:
         self.options = options
         self.store = Store.at(options.cache_dir)
         self._session: ModelSession | None = None
 
     @classmethod
-    def open(cls, options: RunOptions) -> Briefer:
+    def open(cls, options: Options) -> Briefer:
         """A briefer for `options`; raises (a SummariseError) where they are out of bounds."""
-        check_limits(
-            threads=options.threads,
-            beams=options.beams,
-            cluster_actors=options.cluster_actors,
-            max_size=options.max_bytes / 2**20,
-        )
+        options.check()
         return cls(options)
 
     def __enter__(self) -> Briefer:
@@ -306,7 +276,7 @@ class Briefer:
     def session(self) -> ModelSession:
         """The model session: resolved once (no model loaded until one is used)."""
         if self._session is None:
-            self._session = ModelSession(self.options.session(), self.store.converted_models)
+            self._session = ModelSession(self.options, self.store.converted_models)
         return self._session
 
     def run(
@@ -405,7 +375,7 @@ class _Run:
         same_renderer: bool,
         ledger: Ledger,
         records: OutputRecords,
-        options: RunOptions,
+        options: Options,
         store: Store,
         session: ModelSession,
         progress: Progress | None,
@@ -813,17 +783,17 @@ class _Run:
         markdown = render_brief(brief)
         return {pages[0]: markdown, pages[1]: render_brief_html(brief, markdown), json_path: record}
 
-    def _figures(self) -> dict[str, Any]:
+    def _figures(self) -> LastRun:
         report = self.report
-        return {
-            "finished": self.created,
-            "articles": len(report.articles),
-            "articles_from_cache": sum(1 for a in report.articles if a.cached),
-            "failed": len(report.failures),
-            "segments_translated": report.segments_translated,
-            "segments_remembered": report.segments_remembered,
-            "interrupted": report.interrupted,
-        }
+        return LastRun(
+            finished=self.created,
+            articles=len(report.articles),
+            articles_from_cache=sum(1 for a in report.articles if a.cached),
+            segments_translated=report.segments_translated,
+            segments_remembered=report.segments_remembered,
+            failed=len(report.failures),
+            interrupted=report.interrupted,
+        )
 
 
 def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> bool:
@@ -865,7 +835,7 @@ def _inside(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> li
     ]
 
 
-def _ledger_context(options: RunOptions, session: ModelSession) -> str:
+def _ledger_context(options: Options, session: ModelSession) -> str:
     """Everything besides an article and the run's evidence that decides what its outputs say."""
     models = [session.translator_ref, session.summariser_ref]
     return cache_key(

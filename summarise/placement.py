@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError, first_line
+from .options import DEVICES, ENGINES
 
 if TYPE_CHECKING:
     from .engines import Engine
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "ct2", "torch")
-DEVICES = ("auto", "cpu", "cuda")
 
 # CPU: source tokens (padding included) of all translation batches in flight together, and
 # summary chunks in flight together. 2 workers x 1,024 tokens measured fastest on 2 cores;

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .brief import ModelUse
 from .cache import cache_key
-from .engines import Engine, FixedLengths, choose_engine, physical_cores
+from .engines import Engine, choose_engine, physical_cores
 from .language import Language, LanguageIdentifier
-from .models import ModelSpec, ResolvedModel, resolve_models
+from .models import ResolvedModel, resolve_models
+from .options import Options
 from .placement import EngineLoader
 from .summarise import Summariser, SummarySettings, summary_settings
 from .translate import TranslationSettings, Translator, translation_settings
@@ -32,24 +33,10 @@ log = logging.getLogger(__name__)
 CLUSTER_SUMMARY_GROUP = 1_000_000
 
 
-@dataclass(frozen=True)
-class SessionOptions:
-    translator: ModelSpec
-    summariser: ModelSpec | None  # None: translate only
-    engine: str = "auto"
-    device: str = "auto"
-    threads: int | None = None  # default: physical cores
-    beams: int | None = None
-    source_language: str = "auto"
-    lengths: FixedLengths | None = None  # benchmarks only
-    cluster: str = "none"  # "ray": the models run on a Ray cluster's actors (cluster.py)
-    cluster_actors: int | None = None  # at most this many actors per model
-
-
 class ModelSession:
     """The run's models: resolved up front (cheap, no torch), loaded on first use."""
 
-    def __init__(self, options: SessionOptions, converted_models: Path) -> None:
+    def __init__(self, options: Options, converted_models: Path) -> None:
         """Resolves both models and checks the options; raises before any work is done."""
         self.options = options
         self.lengths = options.lengths

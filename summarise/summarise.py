@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .engines import Decoding, Engine, FixedLengths
+from .engines import Decoding, Engine
 from .errors import SummariseError
 from .models import ResolvedModel, generation_defaults, model_max_positions
+from .options import FixedLengths
 from .segment import fit_to_budget
 
 _MAX_ROUNDS = 8

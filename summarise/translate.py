@@ -16,10 +16,11 @@ from .brief import (
     assemble_paragraphs,
     with_code_spans,
 )
-from .engines import Decoding, Engine, FixedLengths, Hypothesis, Job
+from .engines import Decoding, Engine, Hypothesis, Job
 from .errors import StopRequested
 from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, generation_defaults, model_max_positions
+from .options import FixedLengths
 from .placement import effective_batch_tokens
 from .segment import Segmentation
 

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarise.models import ModelSpec
-from summarise.pipeline import RunOptions
+from summarise.options import Options
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -102,9 +102,9 @@ def brief_args(inputs: Path, out: Path, marian: Path, bart: Path) -> list[str]:
     return [*args, "--beams", "1"]
 
 
-def options(out: Path, marian: Path, bart: Path | None) -> RunOptions:
+def options(out: Path, marian: Path, bart: Path | None) -> Options:
     """Library run options on local models, greedy, on the CPU; translate only without `bart`."""
-    return RunOptions(
+    return Options(
         out_dir=out,
         translator=ModelSpec("translator", str(marian)),
         summariser=ModelSpec("summariser", str(bart)) if bart else None,

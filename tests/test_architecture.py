@@ -31,3 +31,15 @@ def test_the_stages_load_no_model_and_touch_no_store() -> None:
     imports = graph()
     assert {name: imports[name] & LOADERS_AND_STORE for name in STAGES} == {name: set() for name in STAGES}
     assert imports["render"] == {"brief"}
+
+
+def test_the_cli_goes_through_the_library() -> None:
+    """The command line parses and prints: the store, the models and their loaders are reached
+    through the library (pipeline, manage, config), never directly."""
+    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline"}
+
+
+def test_options_are_declared_below_everything_that_uses_them() -> None:
+    imports = graph()
+    assert imports["options"] <= {"errors", "models"}
+    assert {name for name, used in imports.items() if "config" in used} <= {"cli", "manage", "__init__"}

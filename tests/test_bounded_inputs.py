@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,10 +141,12 @@ def test_extreme_settings_in_the_config_file_are_refused(tmp_path: Path, key: st
 
 def test_the_library_checks_the_same_limits(tmp_path: Path, copy_marian: Path) -> None:
     inbox = inbox_with(tmp_path, {"a.txt": GOOD})
-    for change in ({"threads": 100_000}, {"beams": 5000}, {"max_bytes": 2**50}):
-        settings = options(tmp_path / "out", copy_marian, None)
-        for key, value in change.items():
-            setattr(settings, key, value)
+    base = options(tmp_path / "out", copy_marian, None)
+    for settings in (
+        replace(base, threads=100_000),
+        replace(base, beams=5000),
+        replace(base, max_bytes=2**50),
+    ):
         with pytest.raises(ConfigError, match="out of range"):
             run([inbox], settings)
     assert not (tmp_path / "out").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,6 @@ def test_a_briefer_loads_its_models_once_for_many_runs(tmp_path: Path, tiny_mari
 
 
 def test_a_briefer_checks_its_options_before_any_run(tmp_path: Path, tiny_marian: Path) -> None:
-    wrong = options(tmp_path / "out", tiny_marian, None)
-    wrong.beams = 99
+    wrong = replace(options(tmp_path / "out", tiny_marian, None), beams=99)
     with pytest.raises(ConfigError, match="beams"):
         Briefer.open(wrong)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,7 @@ def test_source_lang_forces_the_language(tmp_path: Path, copy_marian: Path) -> N
     inbox.mkdir()
     (inbox / "english.txt").write_text(ENGLISH, encoding="utf-8")
     (inbox / "french.txt").write_text(FRENCH, encoding="utf-8")
-    forced = options(tmp_path / "out", copy_marian, None)
-    forced.source_language = "de"
+    forced = replace(options(tmp_path / "out", copy_marian, None), source_language="de")
     report = run([inbox], forced)
     assert report.exit_code == 0 and len(report.articles) == 2  # both translated as German, as asked
     record = json.loads((tmp_path / "out" / "french.json").read_text(encoding="utf-8"))

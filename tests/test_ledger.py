@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -159,8 +160,7 @@ def test_another_option_a_path_typed_otherwise_or_a_broken_ledger_takes_the_ordi
 ) -> None:
     inbox, out = briefed(tmp_path, copy_marian, tiny_bart)
     reads.clear()
-    kept = options(out, copy_marian, tiny_bart)
-    kept.keep_boilerplate = True
+    kept = replace(options(out, copy_marian, tiny_bart), keep_boilerplate=True)
     assert run([inbox], kept).exit_code == 0
     assert len(reads) == 4
     # The brief records the path as given: named another way, the briefs say so.

@@ -11,7 +11,8 @@ from support import seed_lines
 
 from summarise import split_sentences
 from summarise.models import ModelSpec, load_seq2seq, resolve_model
-from summarise.pipeline import RunOptions, run
+from summarise.options import Options
+from summarise.pipeline import run
 
 MARIAN_LIMIT = 512
 
@@ -35,7 +36,7 @@ def test_every_sentence_is_segmented_within_the_limit_and_translated(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "long.txt").write_text(text, encoding="utf-8")
-    options = RunOptions(
+    options = Options(
         out_dir=tmp_path / "out",
         translator=ModelSpec("translator", str(copy_marian)),
         summariser=ModelSpec("summariser", str(tiny_bart)),

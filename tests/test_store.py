@@ -33,19 +33,13 @@ def test_stats_count_entries_and_converted_models_and_the_last_run(tmp_path: Pat
     store = Store(tmp_path / "cache")
     store.put_many(SEGMENT, {"a": {}, "b": {}})
     store.put(TRANSLATION, "t", {})
-    figures = {
-        "finished": "2026-12-06T07:00:00+00:00",
-        "articles": 3,
-        "articles_from_cache": 1,
-        "segments_translated": 20,
-        "segments_remembered": 10,
-    }
+    figures = LastRun("2026-12-06T07:00:00+00:00", 3, 1, 20, 10, failed=1)
     store.record_run(figures)
     converted_model(store, "m--rev--int8", 3 * 2**20)
     (store.converted_models / ".m--rev--float16.tmp").mkdir()  # a conversion in progress: not a model
     stats = store.stats()
     assert stats.entries == {SEGMENT: 2, TRANSLATION: 1}  # the run's figures are not an entry
-    assert stats.last_run == LastRun(**figures)  # type: ignore[arg-type]
+    assert stats.last_run == figures
     assert (stats.converted_models, stats.converted_bytes) == (1, 3 * 2**20 + len("m--rev--int8\n"))
     assert stats.converted_path == tmp_path / "cache" / "ct2"
 
