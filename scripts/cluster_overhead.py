@@ -30,7 +30,8 @@ from summarise.engines import physical_cores
 from summarise.localmodels import MARIAN_OPUS_DE_EN, build_marian
 from summarise.models import ModelSpec
 from summarise.options import Options
-from summarise.pipeline import RunReport, run
+from summarise.pipeline import run
+from summarise.report import RunReport
 
 REPO = Path(__file__).resolve().parent.parent
 

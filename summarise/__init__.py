@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from .brief import Brief
     from .config import options_for
     from .options import Options
-    from .pipeline import Briefer, RunReport, run
+    from .pipeline import Briefer, run
+    from .report import RunReport
     from .segment import split_sentences
 
 _LAZY = {
@@ -39,7 +40,7 @@ _LAZY = {
     "Briefer": "pipeline",
     "Options": "options",
     "options_for": "config",
-    "RunReport": "pipeline",
+    "RunReport": "report",
     "run": "pipeline",
     "split_sentences": "segment",
 }

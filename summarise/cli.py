@@ -36,7 +36,7 @@ from .errors import SummariseError, first_line
 from .options import DEFAULT_FOLDERS, OPTION_BY_KEY, OPTIONS, Command, OptionSpec
 
 if TYPE_CHECKING:
-    from .pipeline import RunReport
+    from .report import RunReport
 
 
 class _OneLineUsageErrors(typer.core.TyperGroup):

@@ -15,19 +15,16 @@ where an article's outcome is decided.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 from .brief import CODE, Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
 from .cache import SUMMARY, TRANSLATION, LastRun, Store, cache_key
@@ -43,28 +40,12 @@ from .errors import (
     SummariseError,
     first_line,
 )
-from .files import read_small_text
 from .language import ENGLISH, GERMAN, Language
 from .ledger import Ledger, LedgerEntry, code_identity
-from .memory import PhaseProgress, TranslationMemory
+from .memory import TranslationMemory
 from .options import Options
-from .outputs import (
-    BRIEF,
-    TRANSLATE,
-    OutputRecords,
-    Resolver,
-    output_files,
-    output_stems,
-    output_suffixes,
-    previous_record,
-    refuse_overwriting,
-    shortened,
-    unchanged,
-    with_suffix_added,
-    write_atomic,
-)
+from .output_folder import OutputFolder
 from .read import (
-    OUTPUT_MARKER,
     Article,
     InputFile,
     discover_inputs,
@@ -75,13 +56,14 @@ from .render import (
     Digest,
     DigestEntry,
     DigestProblem,
-    render_brief,
-    render_brief_html,
-    render_digest,
-    render_digest_html,
-    render_json,
-    render_translation,
-    renderer_identity,
+)
+from .report import (
+    ArticleFailure,
+    ArticleOutcome,
+    NoProgress,
+    Progress,
+    RunAbort,
+    RunReport,
 )
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession
@@ -96,129 +78,6 @@ WAVE_CHARACTERS = 100_000
 CLUSTER_WAVE_CHARACTERS = 20_000_000
 # Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
 READ_AHEAD_CHARACTERS = 20_000_000
-# The contract of `--json` (summarise/report.schema.json), versioned like the brief's.
-REPORT_SCHEMA = "summarise/report/2"
-DIGEST_NAME = "digest.md"
-DIGEST_HTML_NAME = "digest.html"
-
-
-class Progress(PhaseProgress, Protocol):
-    """What a run reports as it goes: articles finished out of all, and (PhaseProgress) the phase
-    it is in (loading a model, translating N segments, summarising M articles) with the steps of
-    that phase, so that something moves while a wave is translated."""
-
-    def start(self, total: int) -> None: ...
-    def advance(self, articles: int = 1) -> None: ...
-
-
-class _NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, articles: int = 1) -> None:
-        pass
-
-    def phase(self, description: str, total: int | None = None, unit: str = "") -> None:
-        pass
-
-    def step(self, count: int = 1) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class ArticleFailure:
-    path: Path
-    reason: str
-    skipped: bool = False  # not for this tool (another language, a PDF, our own output): not broken
-
-
-@dataclass(frozen=True)
-class ArticleOutcome:
-    source: InputFile
-    outputs: list[Path]  # its JSON record last
-    cached: bool
-    card: BriefCard  # the brief at a glance
-    rewritten: bool = True  # False: the files on disk already said exactly this, and were left alone
-
-    @property
-    def brief(self) -> Brief:
-        """The whole brief, from its JSON record on disk."""
-        return Brief.from_json(json.loads(self.outputs[-1].read_bytes()))
-
-
-@dataclass(frozen=True)
-class RunAbort:
-    """Why a run stopped after it began; what was written before is whole."""
-
-    reason: str
-    advice: str = ""  # what to do about it, when there is something to say
-
-
-@dataclass
-class RunReport:
-    articles: list[ArticleOutcome] = field(default_factory=list)
-    failures: list[ArticleFailure] = field(default_factory=list)
-    models_loaded: list[str] = field(default_factory=list)
-    load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
-    digest: Path | None = None
-    interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
-    aborted: RunAbort | None = None
-    segments_translated: int = 0  # by the model, this run
-    segments_remembered: int = 0  # from the translation memory, this run
-    seconds: float = 0.0  # the run's wall time, from finding the articles to the digest
-    # The signal that asked the run to stop (the caller knows it: SIGINT when not said).
-    stop_signal: int = signal.SIGINT
-
-    @property
-    def exit_code(self) -> int:
-        if self.aborted:
-            return 2
-        if self.interrupted:
-            return 128 + self.stop_signal  # as a shell reports a process that signal stopped
-        return 1 if self.failures else 0
-
-    def to_json(self) -> dict[str, Any]:
-        """The run as one JSON object (`--json`): a contract for scripts, like the brief's JSON."""
-        written = [
-            {
-                "path": shown(str(a.source.path)),
-                "outputs": [shown(str(p)) for p in a.outputs],
-                "title": a.card.title,
-                "language": a.card.language.code,
-                "translated": a.card.language.translated,
-                "from_cache": a.cached,
-                "new": a.rewritten,
-                "flagged_segments": a.card.flagged,
-            }
-            for a in self.articles
-        ]
-        skipped = [f for f in self.failures if f.skipped]
-        failed = [f for f in self.failures if not f.skipped]
-        return {
-            "schema": REPORT_SCHEMA,
-            "exit_code": self.exit_code,
-            "counts": {
-                "written": len(self.articles),
-                "from_cache": sum(1 for a in self.articles if a.cached),
-                "new": sum(1 for a in self.articles if a.rewritten),
-                "unchanged": sum(1 for a in self.articles if not a.rewritten),
-                "skipped": len(skipped),
-                "failed": len(failed),
-                "flagged_segments": sum(item["flagged_segments"] for item in written),
-            },
-            "articles": written,
-            "skipped": [{"path": shown(str(f.path)), "reason": f.reason} for f in skipped],
-            "failed": [{"path": shown(str(f.path)), "reason": f.reason} for f in failed],
-            "segments": {"translated": self.segments_translated, "remembered": self.segments_remembered},
-            "timings": {
-                "total_seconds": round(self.seconds, 3),
-                "model_load_seconds": {name: round(t, 3) for name, t in self.load_seconds.items()},
-            },
-            "digest": shown(str(self.digest)) if self.digest else None,
-            "digest_html": shown(str(self.digest.with_name(DIGEST_HTML_NAME))) if self.digest else None,
-            "interrupted": self.interrupted,
-            "aborted": self.aborted.reason if self.aborted else None,
-        }
 
 
 def run(
@@ -301,39 +160,11 @@ class Briefer:
             return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
         store.check()
         # The output folder before the models: what would be refused there is said before a download.
-        with_summary = options.summariser is not None
-        resolved = Resolver()
-        digests = [options.out_dir / DIGEST_NAME, options.out_dir / DIGEST_HTML_NAME] if with_summary else []
-        stems = output_stems(
-            (f.relative for f in inputs),
-            output_suffixes(with_summary),
-            reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *_inside(options.out_dir, inputs, resolved)),
-        )
-        outputs = {f: output_files(options.out_dir, stems[f.relative], with_summary) for f in inputs}
-        refuse_overwriting(
-            [f.path for f in inputs], [*(p for paths in outputs.values() for p in paths), *digests], resolved
-        )
-        records = OutputRecords(options.out_dir, BRIEF if with_summary else TRANSLATE)
-        records.check_command()
-        for digest in digests:
-            if (reason := records.why_not_replaced(digest)) is not None:
-                raise ConfigError(f"{digest} {reason}: not replaced; choose another output folder (-o)")
+        output = OutputFolder.checked(options.out_dir, inputs, options.summariser is not None)
         session = self.session()
-        same_renderer = _prepare_output_folder(options.out_dir, inputs, resolved)
-        ledger = Ledger.load(options.out_dir, _ledger_context(options, session))
-        run = _Run(
-            inputs,
-            stems,
-            outputs,
-            same_renderer,
-            ledger,
-            records,
-            options,
-            store,
-            session,
-            progress,
-            should_stop,
-        )
+        output.prepare()
+        ledger = output.ledger(_ledger_context(options, session))
+        run = _Run(inputs, output, ledger, options, store, session, progress, should_stop)
         report = run.go(problems)
         report.seconds = time.perf_counter() - started
         return report
@@ -370,18 +201,15 @@ class _Run:
     def __init__(
         self,
         inputs: list[InputFile],
-        stems: dict[PurePosixPath, PurePosixPath],
-        outputs: dict[InputFile, list[Path]],
-        same_renderer: bool,
+        output: OutputFolder,
         ledger: Ledger,
-        records: OutputRecords,
         options: Options,
         store: Store,
         session: ModelSession,
         progress: Progress | None,
         should_stop: Callable[[], bool] | None,
     ) -> None:
-        progress = progress or _NoProgress()
+        progress = progress or NoProgress()
         self.inputs = inputs
         self.options = options
         self.store = store
@@ -393,14 +221,11 @@ class _Run:
         self.should_stop = should_stop or (lambda: False)
         self.report = RunReport()
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
-        self.stems = {f: stems[f.relative] for f in inputs}
         self.digest: list[DigestEntry] = []
-        self.outputs = outputs  # each article's output files, the JSON record first
-        self.same_renderer = same_renderer  # the output folder's pages were rendered as this run renders
+        self.output = output
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
         self.ledger = ledger
-        self.records = records  # what summarise wrote in the output folder: only that is replaced
         # On a cluster each wave is one pass of the actor pool, which loads the models: larger.
         self.wave_characters = WAVE_CHARACTERS if session.cluster is None else CLUSTER_WAVE_CHARACTERS
 
@@ -448,14 +273,11 @@ class _Run:
         if self.options.summariser is not None and (self.digest or report.failures) and not report.aborted:
             unbriefed = [DigestProblem(str(f.path), f.reason, f.skipped) for f in report.failures]
             digest = Digest(self.created, self.digest, unbriefed)
-            out_dir = self.options.out_dir
             try:
-                self.records.write({out_dir / DIGEST_NAME: render_digest(digest)})
-                self.records.write({out_dir / DIGEST_HTML_NAME: render_digest_html(digest)})
-                report.digest = out_dir / DIGEST_NAME
+                report.digest = self.output.write_digest(digest)
             except OutputError as error:
                 report.aborted = RunAbort(str(error), "make room (or another --out) and run it again")
-        self.records.compact()
+        self.output.compact()
         return report
 
     def _articles(self) -> None:
@@ -507,15 +329,15 @@ class _Run:
         """The one place where an article's outcome is decided: written, or failed (and why)."""
         written: ArticleOutcome | None = None
         if work.listed is not None:
-            json_path, *pages = self.outputs[work.source]
-            written = ArticleOutcome(work.source, [*pages, json_path], True, work.listed.card, False)
+            files = self.output.written_order(work.source)
+            written = ArticleOutcome(work.source, files, True, work.listed.card, False)
             for warning in work.listed.warnings:
                 log.warning("%s: %s", work.source.path, warning)
             self.ledger.keep(work.source, work.listed)
         elif work.failure is None:
             with self._contained(work):
                 brief = self._brief(work)
-                outputs, rewritten = self._write(brief, work.source)
+                outputs, rewritten = self.output.write_brief(brief, work.source)
                 written = ArticleOutcome(work.source, outputs, work.cached, BriefCard.of(brief), rewritten)
                 self._record(work, brief, outputs)
                 flags = brief.flags
@@ -533,7 +355,7 @@ class _Run:
             self.report.failures.append(failure)
         else:
             self.report.articles.append(written)
-            link = with_suffix_added(self.stems[work.source], ".md")
+            link = self.output.digest_link(work.source)
             self.digest.append(DigestEntry(written.card, link, new=written.rewritten))
         self.progress.advance()
 
@@ -545,7 +367,7 @@ class _Run:
         entry = self.ledger.article(source)
         if entry is None or self._verdicts(entry.lines) != entry.verdicts:
             return None
-        return entry if self.ledger.outputs_unchanged(entry, self.outputs[source]) else None
+        return entry if self.ledger.outputs_unchanged(entry, self.output.files[source]) else None
 
     def _verdicts(self, lines: Sequence[str]) -> tuple[int, ...]:
         return self.repeated.verdicts(lines) if self.repeated is not None else (0,) * len(lines)
@@ -713,9 +535,7 @@ class _Run:
         assert article is not None and translation is not None and work.cleaned is not None
         summariser_engine = work.summary.engine if work.summary else None
         warnings = tuple(article.warnings)
-        stem = self.stems[work.source]
-        if shortened(work.source.relative, stem):
-            note = f"output name shortened to {shown(stem.name)} (the file name is too long to add a suffix)"
+        if (note := self.output.shortened_name(work.source)) is not None:
             log.warning("%s: %s", work.source.path, note)
             warnings += (note,)
         cleaned = work.cleaned
@@ -751,38 +571,6 @@ class _Run:
             created=self.created,
         )
 
-    def _write(self, brief: Brief, source: InputFile) -> tuple[list[Path], bool]:
-        """The article's output files, and whether they were (re)written."""
-        stem = self.stems[source]
-        if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
-            raise OutputError(f"{stem}: output path would leave the output folder {self.options.out_dir}")
-        json_path, *pages = self.outputs[source]
-        # A brief made again from the same article, models and settings is the same brief: it keeps
-        # the date it was first made, and its files are not rewritten.
-        previous = previous_record(json_path)
-        if previous is not None and previous.get("source", {}).get("sha256") == brief.source.sha256:
-            earlier = replace(
-                brief, created=str(previous.get("created")), cached=previous.get("cached") is True
-            )
-            # The JSON is renamed into place last: when it says the same, so do the pages beside
-            # it, if the same renderer made them. Rendering them (or the JSON) again only to compare
-            # would cost most of a cached run.
-            if self.same_renderer and earlier.to_json() == previous and all(map(_is_file, pages)):
-                return [*pages, json_path], False
-            if unchanged(files := self._rendered(earlier, json_path, pages)):
-                return list(files), False
-        files = self._rendered(brief, json_path, pages)
-        self.records.write(files)
-        return list(files), True
-
-    def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
-        """The texts of an article's output files, by path, the JSON record last (renamed last)."""
-        record = render_json(brief)
-        if self.options.summariser is None:
-            return {pages[0]: render_translation(brief), json_path: record}
-        markdown = render_brief(brief)
-        return {pages[0]: markdown, pages[1]: render_brief_html(brief, markdown), json_path: record}
-
     def _figures(self) -> LastRun:
         report = self.report
         return LastRun(
@@ -794,45 +582,6 @@ class _Run:
             failed=len(report.failures),
             interrupted=report.interrupted,
         )
-
-
-def _prepare_output_folder(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> bool:
-    """Create the output folder, and mark it as one (its files are never read as articles) unless
-    the run's own articles live in it. The marker records the renderer: True when the last run that
-    wrote here rendered as this one does (see `_Run._write`)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"{folder}: cannot create the output folder: {error.strerror or error}") from None
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: the output path exists and is not a folder")
-    inside = os.path.realpath(folder) + os.sep
-    if any(resolved(f.path).startswith(inside) for f in inputs):
-        return False
-    marker = folder / OUTPUT_MARKER
-    text = (
-        "summarise writes here: files in this folder are not read as articles.\n"
-        f"renderer {renderer_identity()}\n"
-    )
-    try:
-        same_renderer = read_small_text(marker) == text
-    except (OSError, InputError):
-        same_renderer = False
-    if not same_renderer:
-        with contextlib.suppress(OutputError):  # a read-only folder says so when the first brief is written
-            write_atomic(marker, text)
-    return same_renderer
-
-
-def _inside(folder: Path, inputs: Sequence[InputFile], resolved: Resolver) -> list[str]:
-    """The paths (relative to `folder`) of the run's articles that live in the output folder: no
-    output may take one of their names."""
-    real = os.path.realpath(folder) + os.sep
-    return [
-        where[len(real) :].replace(os.sep, "/")
-        for where in (resolved(f.path) for f in inputs)
-        if where.startswith(real)
-    ]
 
 
 def _ledger_context(options: Options, session: ModelSession) -> str:
@@ -847,13 +596,6 @@ def _ledger_context(options: Options, session: ModelSession) -> str:
         keep_boilerplate=options.keep_boilerplate,
         max_bytes=options.max_bytes,
     )
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.stat().st_size > 0
-    except OSError:
-        return False
 
 
 def _summary_input(translation: Translation) -> list[str]:

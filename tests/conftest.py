@@ -35,10 +35,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 def every_json_follows_its_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every brief record and run report any test makes is checked against the published schema
     (summarise/*.schema.json) as it is made: an invalid one fails the test that made it."""
-    import summarise.pipeline
+    import summarise.render
+    import summarise.report
 
-    rendered = summarise.pipeline.render_json  # type: ignore[attr-defined]
-    reported = summarise.pipeline.RunReport.to_json
+    rendered = summarise.render.render_json
+    reported = summarise.report.RunReport.to_json
 
     def render_json(brief: Any) -> str:
         text = rendered(brief)
@@ -50,8 +51,8 @@ def every_json_follows_its_schema(monkeypatch: pytest.MonkeyPatch) -> None:
         check_against_schema("report", record)
         return record
 
-    monkeypatch.setattr(summarise.pipeline, "render_json", render_json)
-    monkeypatch.setattr(summarise.pipeline.RunReport, "to_json", to_json)
+    monkeypatch.setattr(summarise.render, "render_json", render_json)
+    monkeypatch.setattr(summarise.report.RunReport, "to_json", to_json)
 
 
 @pytest.fixture(scope="session")

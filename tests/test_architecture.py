@@ -36,7 +36,7 @@ def test_the_stages_load_no_model_and_touch_no_store() -> None:
 def test_the_cli_goes_through_the_library() -> None:
     """The command line parses and prints: the store, the models and their loaders are reached
     through the library (pipeline, manage, config), never directly."""
-    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline"}
+    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline", "report"}
 
 
 def test_options_are_declared_below_everything_that_uses_them() -> None:

@@ -21,7 +21,8 @@ from support import many_articles, options, runner, translate_args
 
 from summarise.cache import DB_NAME
 from summarise.cli import app
-from summarise.pipeline import RunReport, run
+from summarise.pipeline import run
+from summarise.report import RunReport
 
 
 def test_without_ray_installed_the_option_is_one_line_exit_2(

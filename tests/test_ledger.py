@@ -14,8 +14,9 @@ import pytest
 from support import options
 
 from summarise.ledger import LEDGER_NAME
-from summarise.pipeline import RunReport, run
+from summarise.pipeline import run
 from summarise.read import Article, InputFile, read_article
+from summarise.report import RunReport
 
 FOOTER = "Folgen Sie der Redaktion auf Mastodon"
 ARTICLES = {

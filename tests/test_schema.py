@@ -15,7 +15,7 @@ from support import SCHEMA_CHECKS, check_against_schema, inbox_with, runner, tra
 
 from summarise.brief import BLOCK_KINDS, BRIEF_SCHEMA
 from summarise.cli import app
-from summarise.pipeline import REPORT_SCHEMA
+from summarise.report import REPORT_SCHEMA
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 

@@ -1,0 +1,182 @@
+"""A run's output folder: the names of its files, what may be replaced there, the marker that says
+summarise writes here, each article's files (written, or left alone when they already say the
+same), the digest, and the ledger of what the folder holds. What it refuses, it refuses before any
+model is resolved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from . import render
+from .brief import Brief, shown
+from .errors import ConfigError, InputError, OutputError
+from .files import read_small_text
+from .ledger import Ledger
+from .outputs import (
+    BRIEF,
+    TRANSLATE,
+    OutputRecords,
+    Resolver,
+    output_files,
+    output_stems,
+    output_suffixes,
+    previous_record,
+    refuse_overwriting,
+    shortened,
+    unchanged,
+    with_suffix_added,
+    write_atomic,
+)
+from .read import OUTPUT_MARKER, InputFile
+from .report import DIGEST_HTML_NAME, DIGEST_NAME
+
+
+class OutputFolder:
+    """Where a run writes: one per run, made by `checked` before any model is resolved."""
+
+    def __init__(self, folder: Path, inputs: Sequence[InputFile], with_summary: bool) -> None:
+        self.folder = folder
+        self.with_summary = with_summary
+        self.inputs = inputs
+        self._resolved = Resolver()
+        self.digests = [folder / DIGEST_NAME, folder / DIGEST_HTML_NAME] if with_summary else []
+        stems = output_stems(
+            (f.relative for f in inputs),
+            output_suffixes(with_summary),
+            reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *self._articles_inside()),
+        )
+        self.stems = {f: stems[f.relative] for f in inputs}
+        # Each article's output files, its JSON record first.
+        self.files = {f: output_files(folder, self.stems[f], with_summary) for f in inputs}
+        self.records = OutputRecords(folder, BRIEF if with_summary else TRANSLATE)
+        self.same_renderer = False  # set by prepare()
+
+    @classmethod
+    def checked(cls, folder: Path, inputs: Sequence[InputFile], with_summary: bool) -> OutputFolder:
+        """The output folder of a run over `inputs`; raises (ConfigError, before any work) where a
+        file it would write is not summarise's to replace: an article, a file of the user's, the
+        other command's output."""
+        self = cls(folder, inputs, with_summary)
+        every_output = [path for paths in self.files.values() for path in paths]
+        refuse_overwriting([f.path for f in inputs], [*every_output, *self.digests], self._resolved)
+        self.records.check_command()
+        for digest in self.digests:
+            if (reason := self.records.why_not_replaced(digest)) is not None:
+                raise ConfigError(f"{digest} {reason}: not replaced; choose another output folder (-o)")
+        return self
+
+    def prepare(self) -> None:
+        """Create the folder, and mark it as summarise's (its files are never read as articles)
+        unless the run's own articles live in it. The marker names the renderer: `same_renderer`
+        says whether the last run that wrote here rendered as this one does."""
+        folder = self.folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(
+                f"{folder}: cannot create the output folder: {error.strerror or error}"
+            ) from None
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: the output path exists and is not a folder")
+        if self._articles_inside():
+            return
+        marker = folder / OUTPUT_MARKER
+        text = (
+            "summarise writes here: files in this folder are not read as articles.\n"
+            f"renderer {render.renderer_identity()}\n"
+        )
+        try:
+            self.same_renderer = read_small_text(marker) == text
+        except (OSError, InputError):
+            self.same_renderer = False
+        if not self.same_renderer:
+            with contextlib.suppress(OutputError):  # a read-only folder says so at the first brief
+                write_atomic(marker, text)
+
+    def ledger(self, context: str) -> Ledger:
+        """What the folder holds from earlier runs made in the same `context` (models, settings)."""
+        return Ledger.load(self.folder, context)
+
+    def _articles_inside(self) -> list[str]:
+        """The paths (relative to the folder) of the run's articles that live in it: no output
+        may take one of their names."""
+        real = os.path.realpath(self.folder) + os.sep
+        return [
+            where[len(real) :].replace(os.sep, "/")
+            for where in (self._resolved(f.path) for f in self.inputs)
+            if where.startswith(real)
+        ]
+
+    # ------------------------------------------------------------------------- an article's files
+
+    def written_order(self, source: InputFile) -> list[Path]:
+        """An article's files as a report lists them: the pages, then the JSON record."""
+        json_path, *pages = self.files[source]
+        return [*pages, json_path]
+
+    def digest_link(self, source: InputFile) -> PurePosixPath:
+        """The link from the digest to an article's Markdown page."""
+        return with_suffix_added(self.stems[source], ".md")
+
+    def shortened_name(self, source: InputFile) -> str | None:
+        """A note when the article's output name had to be shortened (None: it was not)."""
+        stem = self.stems[source]
+        if not shortened(source.relative, stem):
+            return None
+        return f"output name shortened to {shown(stem.name)} (the file name is too long to add a suffix)"
+
+    def write_brief(self, brief: Brief, source: InputFile) -> tuple[list[Path], bool]:
+        """Write an article's files; returns them and whether they were (re)written. A brief made
+        again from the same article, models and settings is the same brief: it keeps the date it
+        was first made, and its files are left alone."""
+        stem = self.stems[source]
+        if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
+            raise OutputError(f"{stem}: output path would leave the output folder {self.folder}")
+        json_path, *pages = self.files[source]
+        previous = previous_record(json_path)
+        if previous is not None and previous.get("source", {}).get("sha256") == brief.source.sha256:
+            earlier = replace(
+                brief, created=str(previous.get("created")), cached=previous.get("cached") is True
+            )
+            # The JSON is renamed into place last: when it says the same, so do the pages beside
+            # it, if the same renderer made them. Rendering them (or the JSON) again only to compare
+            # would cost most of a cached run.
+            if self.same_renderer and earlier.to_json() == previous and all(map(_is_file, pages)):
+                return [*pages, json_path], False
+            if unchanged(files := self._rendered(earlier, json_path, pages)):
+                return list(files), False
+        files = self._rendered(brief, json_path, pages)
+        self.records.write(files)
+        return list(files), True
+
+    def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
+        """The texts of an article's output files, by path, the JSON record last (renamed last)."""
+        record = render.render_json(brief)
+        if not self.with_summary:
+            return {pages[0]: render.render_translation(brief), json_path: record}
+        markdown = render.render_brief(brief)
+        return {pages[0]: markdown, pages[1]: render.render_brief_html(brief, markdown), json_path: record}
+
+    # ------------------------------------------------------------------------- the digest
+
+    def write_digest(self, digest: render.Digest) -> Path:
+        """The run's digest, Markdown and HTML; returns the Markdown's path."""
+        markdown, html = self.digests
+        self.records.write({markdown: render.render_digest(digest)})
+        self.records.write({html: render.render_digest_html(digest)})
+        return markdown
+
+    def compact(self) -> None:
+        self.records.compact()
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
