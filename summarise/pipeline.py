@@ -15,8 +15,6 @@ where an article's outcome is decided.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,11 +22,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from .brief import CODE, Brief, BriefCard, Cleaning, Source, SummaryRecord, Translation, shown, title_of
+# The stages called through their modules: a test replaces a stage where it lives.
+from . import clean, read
+from .article import (
+    BriefParts,
+    assemble_brief,
+    content_digest,
+    decide_language,
+    evidence,
+    much_removed_note,
+    summary_input,
+)
+from .brief import Brief, BriefCard, SummaryRecord, Translation
 from .cache import SUMMARY, TRANSLATION, LastRun, Store, cache_key
-from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, clean_paragraphs, line_keys
+from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, line_keys
 from .errors import (
     CacheError,
     ConfigError,
@@ -40,7 +48,7 @@ from .errors import (
     SummariseError,
     first_line,
 )
-from .language import ENGLISH, GERMAN, Language
+from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import TranslationMemory
 from .options import Options
@@ -48,9 +56,7 @@ from .output_folder import OutputFolder
 from .read import (
     Article,
     InputFile,
-    discover_inputs,
     is_output_folder,
-    read_article,
 )
 from .render import (
     Digest,
@@ -68,7 +74,7 @@ from .report import (
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession
 from .summarise import Summary
-from .translate import assemble_translation, passed_through
+from .translate import assemble_translation
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +82,6 @@ log = logging.getLogger(__name__)
 # enough that a folder of thousands of articles never sits in memory at once.
 WAVE_CHARACTERS = 100_000
 CLUSTER_WAVE_CHARACTERS = 20_000_000
-# Article text the evidence pass keeps for the main pass (beyond it, articles are read again).
-READ_AHEAD_CHARACTERS = 20_000_000
 
 
 def run(
@@ -148,7 +152,7 @@ class Briefer:
         options = self.options
         store = self.store
         started = time.perf_counter()
-        inputs, problems = discover_inputs(paths, exclude=options.out_dir)
+        inputs, problems = read.discover_inputs(paths, exclude=options.out_dir)
         if not inputs and not problems:
             if folders := [str(p) for p in paths if p.is_dir() and is_output_folder(p)]:
                 raise ConfigError(
@@ -236,7 +240,7 @@ class _Run:
         try:
             # Boilerplate by evidence: short lines found in several articles of this run.
             if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
-                self.repeated, self.read_ahead = _evidence(
+                self.repeated, self.read_ahead = evidence(
                     self.inputs, self.options.max_bytes, self.ledger, self.should_stop
                 )
             self._articles()
@@ -381,18 +385,20 @@ class _Run:
     # ------------------------------------------------------------------------- the stages
 
     def _read_and_look_up(self, work: _Work) -> None:
-        article = self.read_ahead.pop(work.source, None) or read_article(work.source, self.options.max_bytes)
+        article = self.read_ahead.pop(work.source, None) or read.read_article(
+            work.source, self.options.max_bytes
+        )
         work.article = article
         for warning in article.warnings:
             log.warning("%s: %s", work.source.path, warning)
-        work.cleaned = cleaned = clean_paragraphs(
+        work.cleaned = cleaned = clean.clean_paragraphs(
             article.paragraphs,
             self.options.keep_boilerplate,
             self.repeated,
             blocks=article.blocks,
             links=article.links,
         )
-        work.translation_key = self.session.translation_key(_content_digest(cleaned))
+        work.translation_key = self.session.translation_key(content_digest(cleaned))
         work.summary_key = self.session.summary_key(work.translation_key)
         work.translation = self.store.get(TRANSLATION, work.translation_key, Translation.from_json)
         if work.translation is not None and work.summary_key is not None:
@@ -438,33 +444,13 @@ class _Run:
             )
 
     def _decide_language(self, work: _Work) -> None:
-        cleaned = work.cleaned
-        assert cleaned is not None
-        if not cleaned.paragraphs:
-            reason = "no text to translate"
-            if any(line.reason != "no visible text" for line in cleaned.removed):
-                reason += (
-                    f": all {len(cleaned.removed)} lines were boilerplate (--keep-boilerplate keeps them)"
-                )
-            work.failure = reason
-            return
-        # The language of the prose: code is in no one's language (all of it when there is nothing else).
-        blocks = cleaned.blocks
-        prose = [p for i, p in enumerate(cleaned.paragraphs) if not blocks or blocks[i].kind != CODE]
-        work.language = language = self.session.language_of(
-            [*filter(None, [cleaned.headline]), *(prose or cleaned.paragraphs)]
-        )
-        if language.code == ENGLISH:
-            # Never translate English "from German": it goes through as it is, labelled.
-            work.translation = passed_through(
-                cleaned.headline, cleaned.paragraphs, language.record(translated=False), cleaned.blocks
-            )
+        assert work.cleaned is not None
+        decision = decide_language(work.cleaned, self.session.language_of)
+        work.language = decision.language
+        work.failure, work.skipped = decision.failure, decision.skipped
+        if decision.passed is not None:
+            work.translation = decision.passed
             self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
-        elif language.code != GERMAN:
-            work.skipped = True
-            work.failure = (
-                f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
-            )
 
     def _translate(self, works: list[_Work]) -> None:
         """Segment every article, translate all segments together, then rebuild each article."""
@@ -511,7 +497,7 @@ class _Run:
             self._loading("summariser")
             summariser = self.session.summariser()
             translated = [w for w in works if w.translation is not None]
-            texts = [_summary_input(w.translation) for w in translated if w.translation]
+            texts = [summary_input(w.translation) for w in translated if w.translation]
 
             def keep(done: dict[int, Summary | SummariseError]) -> None:
                 # Stored as they come: on a cluster, a stopped driver keeps the summaries made.
@@ -531,45 +517,26 @@ class _Run:
     # ------------------------------------------------------------------------- the brief
 
     def _brief(self, work: _Work) -> Brief:
-        article, translation = work.article, work.translation
-        assert article is not None and translation is not None and work.cleaned is not None
+        article, translation, cleaned = work.article, work.translation, work.cleaned
+        assert article is not None and translation is not None and cleaned is not None
+        warnings = list(article.warnings)
+        for note in (self.output.shortened_name(work.source), much_removed_note(cleaned)):
+            if note is not None:
+                log.warning("%s: %s", work.source.path, note)
+                warnings.append(note)
         summariser_engine = work.summary.engine if work.summary else None
-        warnings = tuple(article.warnings)
-        if (note := self.output.shortened_name(work.source)) is not None:
-            log.warning("%s: %s", work.source.path, note)
-            warnings += (note,)
-        cleaned = work.cleaned
-        if cleaned.much_removed:
-            share = cleaned.removed_characters / cleaned.characters
-            note = (
-                f"cleaning removed {share:.0%} of the text as boilerplate ({len(cleaned.removed)} lines, "
-                f"listed in the JSON): check them, or run again with --keep-boilerplate"
-            )
-            log.warning("%s: %s", work.source.path, note)
-            warnings += (note,)
-        # The page's own metadata first; what the text's byline, date line and kicker said fills in.
-        metadata = dict(article.metadata) | {
-            key: value for key, value in cleaned.metadata.items() if key not in article.metadata
-        }
-        return Brief(
-            source=Source(article.source.path, article.sha256, article.encoding, warnings, metadata),
+        parts = BriefParts(
+            translation=translation,
+            summary=work.summary,
             models=self.session.models_used(
                 translation.engine if translation.translated else "", summariser_engine
             ),
             settings=self.session.settings(),
-            title=title_of(translation, shown(article.source.path.stem)),
-            translation=translation,
-            summary=work.summary,
-            cleaning=Cleaning(
-                self.options.keep_boilerplate,
-                tuple(cleaned.removed),
-                cleaned.characters,
-                cleaned.removed_characters,
-                cleaned.much_removed,
-            ),
+            keep_boilerplate=self.options.keep_boilerplate,
             cached=work.cached,
             created=self.created,
         )
+        return assemble_brief(article, cleaned, warnings, parts)
 
     def _figures(self) -> LastRun:
         report = self.report
@@ -596,49 +563,3 @@ def _ledger_context(options: Options, session: ModelSession) -> str:
         keep_boilerplate=options.keep_boilerplate,
         max_bytes=options.max_bytes,
     )
-
-
-def _summary_input(translation: Translation) -> list[str]:
-    """What the summariser reads: the translation's segments, without code blocks (a summary is of
-    the prose; inline code stays, it is part of its sentence), unless there is nothing else."""
-    blocks = translation.blocks
-    prose = [
-        s.target
-        for s in translation.segments
-        if not (s.verbatim and blocks and blocks[s.paragraph].kind == CODE)
-    ]
-    return prose or [s.target for s in translation.segments]
-
-
-def _content_digest(cleaned: CleanText) -> str:
-    parts: list[Any] = [cleaned.headline, cleaned.paragraphs]
-    if cleaned.blocks:  # the same words as a table or as prose are different translations
-        parts.append([block.to_json() for block in cleaned.blocks])
-    content = json.dumps(parts, ensure_ascii=False)
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def _evidence(
-    inputs: Sequence[InputFile], max_bytes: int, ledger: Ledger, should_stop: Callable[[], bool]
-) -> tuple[RepeatedLines, dict[InputFile, Article]]:
-    """Lines of every article of the run, counted across articles (those unchanged since the last
-    run from the ledger, unread); and the articles read, kept up to READ_AHEAD_CHARACTERS in all,
-    so that a folder of small articles is read once, not twice."""
-    repeated = RepeatedLines()
-    kept: dict[InputFile, Article] = {}
-    characters = 0
-    for source in inputs:
-        if should_stop():
-            raise StopRequested("stopped while reading the articles")
-        if (entry := ledger.article(source)) is not None:
-            repeated.add(entry.sha256, entry.lines)
-            continue
-        try:
-            article = read_article(source, max_bytes)
-        except Exception:  # reported when its turn comes
-            continue
-        repeated.add(article.sha256, line_keys(article.paragraphs))
-        characters += sum(len(p) for p in article.paragraphs)
-        if characters <= READ_AHEAD_CHARACTERS:
-            kept[source] = article
-    return repeated, kept

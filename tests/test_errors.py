@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from support import brief_args, options, runner
 
+import summarise.clean
+import summarise.read
 from summarise import pipeline
 from summarise.clean import clean_paragraphs
 from summarise.cli import app
@@ -31,7 +33,7 @@ def test_an_unexpected_error_inside_one_article_fails_that_article_alone(
             raise ValueError("a bug in the clean stage")
         return real_clean(paragraphs, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "clean_paragraphs", clean)
+    monkeypatch.setattr(summarise.clean, "clean_paragraphs", clean)
     result = runner.invoke(app, brief_args(seeds_copy, tmp_path / "out", tiny_marian, tiny_bart))
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -86,7 +88,7 @@ def test_an_unexpected_error_outside_the_articles_is_one_line_exit_70(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("something nobody expected\nwith a second line")
 
-    monkeypatch.setattr(pipeline, "discover_inputs", broken)
+    monkeypatch.setattr(summarise.read, "discover_inputs", broken)
     args = brief_args(seeds_copy, tmp_path / "out", tiny_marian, tiny_bart)
     result = runner.invoke(app, args)
     assert result.exit_code == 70

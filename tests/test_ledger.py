@@ -43,7 +43,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         read.append(source.path)
         return read_article(source, max_bytes)
 
-    monkeypatch.setattr("summarise.pipeline.read_article", counting)
+    monkeypatch.setattr("summarise.read.read_article", counting)
     return read
 
 

@@ -184,8 +184,8 @@ def test_raw_html_in_markdown_gives_its_visible_text_only() -> None:
 
 
 def test_the_summariser_reads_the_prose_not_the_code_blocks() -> None:
+    from summarise.article import summary_input
     from summarise.brief import PARAGRAPH, Block, LanguageRecord, Segment, Translation
-    from summarise.pipeline import _summary_input
 
     german = LanguageRecord("de", "German", "de", 1.0, "detector", "German", True)
     segments = (
@@ -197,9 +197,9 @@ def test_the_summariser_reads_the_prose_not_the_code_blocks() -> None:
     translation = Translation(
         "", german, None, 2, segments, ("Call `status()` on.", "print(1)"), (Block(PARAGRAPH), Block(CODE))
     )
-    assert _summary_input(translation) == ["Call", "`status()`", "on."]
+    assert summary_input(translation) == ["Call", "`status()`", "on."]
     only_code = Translation("", german, None, 1, segments[3:], ("print(1)",), (Block(PARAGRAPH), Block(CODE)))
-    assert _summary_input(only_code) == ["print(1)"]  # nothing else to summarise
+    assert summary_input(only_code) == ["print(1)"]  # nothing else to summarise
 
 
 def test_lines_of_a_markdown_paragraph_are_joined_only_where_they_were_wrapped() -> None:
