@@ -60,8 +60,8 @@ from .options import FixedLengths, Options
 from .pipeline import run
 from .placement import EngineLoader, effective_batch_tokens, plan
 from .segment import segment_paragraphs, split_sentences
-from .summarise import Summariser, summary_settings
-from .translate import Translator, batches_by_tokens, translation_settings
+from .summarise import ModelSummariser, summary_settings
+from .translate import ModelTranslator, batches_by_tokens, translation_settings
 
 LENGTHS = FixedLengths(translation_ratio=1.1, summary_tokens=80)
 OUTPUT_RATIO = LENGTHS.translation_ratio
@@ -343,7 +343,7 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     def torch_engine(precision: str, beams: int) -> System:
         engine = load_engine(models.marian, "torch", args.device, args.threads, models.converted, precision)
         settings = translation_settings(models.marian, "torch", beams)
-        translator = Translator(engine, settings, lengths=LENGTHS)
+        translator = ModelTranslator(engine, settings, lengths=LENGTHS)
 
         def go() -> tuple[float, float]:
             translator.translate(segments)
@@ -371,7 +371,7 @@ def _bench(args: argparse.Namespace, tmp: Path, work: Path) -> dict[str, Any]:
     # Summarisation: ~700-token articles made of the seed text.
     article_count = (2 if quick else 4) if not gpu else 2 * REFERENCE_SUMMARY_BATCH
     articles = _summary_articles(training_text, bart_tok, article_count)
-    summariser = Summariser(engines["summariser"], summary_settings(models.bart, "ct2", BEAMS), LENGTHS)
+    summariser = ModelSummariser(engines["summariser"], summary_settings(models.bart, "ct2", BEAMS), LENGTHS)
     bart_kw = {"num_beams": BEAMS, "no_repeat_ngram_size": 3, "length_penalty": 2.0}
     article_ids = [bart_tok(article)["input_ids"] for article in articles]
 
@@ -512,11 +512,13 @@ def _memory_probe(marian: Path, bart: Path, converted: Path, args: argparse.Name
     translator_model = resolve_model(ModelSpec("translator", str(marian)), "--translator")
     settings = translation_settings(translator_model, "ct2", BEAMS)
     paragraphs = [p for ps in _seed_paragraphs(args.seeds).values() for p in ps]
-    Translator(engines["translator"], settings, lengths=LENGTHS).translate(
+    ModelTranslator(engines["translator"], settings, lengths=LENGTHS).translate(
         [s for p in paragraphs for s in split_sentences(p)]
     )
     summary_model = resolve_model(ModelSpec("summariser", str(bart)), "--summariser")
-    summariser = Summariser(engines["summariser"], summary_settings(summary_model, "ct2", BEAMS), LENGTHS)
+    summariser = ModelSummariser(
+        engines["summariser"], summary_settings(summary_model, "ct2", BEAMS), LENGTHS
+    )
     group = engines["summariser"].placement.workers * engines["summariser"].placement.summary_batch
     summariser.summarise_many(
         [[a] for a in _summary_articles(paragraphs, engines["summariser"].tokenizer, max(1, group))]

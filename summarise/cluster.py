@@ -182,10 +182,10 @@ class TranslateActor(_ModelActor):
     """Holds one translator; called with batches of segments (Ray Data map_batches)."""
 
     def hold(self, engine: Any) -> None:
-        from .translate import Translator
+        from .translate import ModelTranslator
 
         assert isinstance(self.JOB.settings, TranslationSettings)
-        self.translator = Translator(engine, self.JOB.settings, lengths=self.JOB.lengths)
+        self.translator = ModelTranslator(engine, self.JOB.settings, lengths=self.JOB.lengths)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         texts = [str(text) for text in batch["text"]]
@@ -205,10 +205,10 @@ class SummariseActor(_ModelActor):
     """Holds one summariser; called with batches of articles (their translated units, as JSON)."""
 
     def hold(self, engine: Any) -> None:
-        from .summarise import Summariser
+        from .summarise import ModelSummariser
 
         assert isinstance(self.JOB.settings, SummarySettings)
-        self.summariser = Summariser(engine, self.JOB.settings, self.JOB.lengths)
+        self.summariser = ModelSummariser(engine, self.JOB.settings, self.JOB.lengths)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         articles = [json.loads(str(units)) for units in batch["units"]]

@@ -14,8 +14,7 @@ from typing import Any, Protocol
 
 from .brief import checked
 from .cache import SEGMENT, Store
-from .session import ModelSession
-from .translate import TranslatedSegment
+from .translate import OnTranslated, TranslatedSegment, Translator
 
 # Distinct segments tokenized and sorted together: plenty to batch well, and a huge article's
 # token ids are never all in memory at once.
@@ -30,23 +29,41 @@ class PhaseProgress(Protocol):
 
 
 class TranslationMemory:
-    def __init__(self, store: Store, session: ModelSession, progress: PhaseProgress | None = None) -> None:
+    """A Translator in front of another: what the store remembers comes from there (under
+    `key(text)`, which names the model and settings), the rest from `translator`, `per_pass`
+    distinct segments at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        translator: Translator,
+        key: Callable[[str], str],
+        progress: PhaseProgress | None = None,
+        per_pass: int = SEGMENTS_PER_PASS,
+    ) -> None:
         self.store = store
-        self.session = session
+        self.translator = translator
+        self.key = key
         self.progress = progress
-        self.translated = 0  # segments the model translated, this run
-        self.remembered = 0  # segments taken from the memory, this run
+        self.per_pass = per_pass
+        self.translated = 0  # segments the model translated
+        self.remembered = 0  # segments taken from the memory
 
     def translate(
-        self, texts: Sequence[str], should_stop: Callable[[], bool] | None = None
+        self,
+        texts: Sequence[str],
+        on_translated: OnTranslated | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, TranslatedSegment]:
         """Every distinct text's translation. When `should_stop()` turns true, what is finished
         is stored and StopRequested is raised."""
         texts = list(dict.fromkeys(texts))
-        keys = {text: self.session.segment_key(text) for text in texts}
+        keys = {text: self.key(text) for text in texts}
         found = self.store.get_many(SEGMENT, keys.values(), _from_memory)
         known = {text: found[keys[text]] for text in texts if keys[text] in found}
         self.remembered += len(known)
+        if on_translated is not None and known:
+            on_translated(dict(known))
 
         todo = [text for text in texts if text not in known]
         done: set[str] = set()
@@ -59,13 +76,11 @@ class TranslationMemory:
             if self.progress is not None:  # a retried segment comes back twice: counted once
                 self.progress.step(len(batch.keys() - done))
             done.update(batch)
+            if on_translated is not None:
+                on_translated(batch)
 
-        # On a cluster the wave goes in one pass: the actors tokenize their own calls, and each
-        # pass of the actor pool loads the model again.
-        per_pass = max(1, len(todo)) if self.session.cluster is not None else SEGMENTS_PER_PASS
-        for start in range(0, len(todo), per_pass):
-            translator = self.session.translator()
-            known.update(translator.translate(todo[start : start + per_pass], keep, should_stop))
+        for start in range(0, len(todo), self.per_pass):
+            known.update(self.translator.translate(todo[start : start + self.per_pass], keep, should_stop))
         return known
 
 

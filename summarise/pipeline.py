@@ -50,7 +50,7 @@ from .errors import (
 )
 from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
-from .memory import TranslationMemory
+from .memory import SEGMENTS_PER_PASS, TranslationMemory
 from .options import Options
 from .output_folder import OutputFolder
 from .read import (
@@ -74,7 +74,7 @@ from .report import (
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession
 from .summarise import Summary
-from .translate import assemble_translation
+from .translate import Translator, assemble_translation
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class _Run:
         self.options = options
         self.store = store
         self.session = session
-        self.memory = TranslationMemory(store, session, progress)
+        self.memory: TranslationMemory | None = None  # in front of the translator, once it is loaded
         self.loaded_before = set(session.loaded)  # by earlier runs of the same Briefer
         self.load_seconds_before = set(session.load_seconds)
         self.progress = progress
@@ -264,8 +264,9 @@ class _Run:
                 for name, seconds in self.session.load_seconds.items()
                 if name not in self.load_seconds_before
             }
-            report.segments_translated = self.memory.translated
-            report.segments_remembered = self.memory.remembered
+            if self.memory is not None:
+                report.segments_translated = self.memory.translated
+                report.segments_remembered = self.memory.remembered
             try:
                 self.store.record_run(self._figures())
             except CacheError as error:
@@ -474,7 +475,7 @@ class _Run:
             *(s.text for w in works if w.segmentation for s in w.segmentation.segments if not s.verbatim),
         ]
         with self._contained(*works):
-            known = self.memory.translate(texts, self.should_stop)
+            known = self._memory(translator).translate(texts, should_stop=self.should_stop)
             for work in works:
                 assert work.cleaned is not None and work.segmentation is not None and work.language
                 work.translation = assemble_translation(
@@ -489,6 +490,17 @@ class _Run:
                 self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
         for work in [w for w in works if w.failure]:  # the batch as a whole failed
             self._conclude(work)
+
+    def _memory(self, translator: Translator) -> TranslationMemory:
+        """The translation memory in front of the translator (one for the run: it counts)."""
+        if self.memory is None:
+            # On a cluster a wave goes in one pass: the actors tokenize their own calls, and each
+            # pass of the actor pool loads the model again.
+            per_pass = SEGMENTS_PER_PASS if self.session.cluster is None else 2**62
+            self.memory = TranslationMemory(
+                self.store, translator, self.session.segment_key, self.progress, per_pass
+            )
+        return self.memory
 
     def _summarise(self, works: list[_Work]) -> None:
         if not works:

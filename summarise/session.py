@@ -22,11 +22,11 @@ from .language import Language, LanguageIdentifier
 from .models import ResolvedModel, resolve_models
 from .options import Options
 from .placement import EngineLoader
-from .summarise import Summariser, SummarySettings, summary_settings
-from .translate import TranslationSettings, Translator, translation_settings
+from .summarise import ModelSummariser, Summariser, SummarySettings, summary_settings
+from .translate import ModelTranslator, TranslationModel, TranslationSettings, translation_settings
 
 if TYPE_CHECKING:
-    from .cluster import Cluster, ClusterSummariser, ClusterTranslator
+    from .cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ class ModelSession:
             self._signatures["summary"] = self.summary.signature(self.lengths)
         self.loaded: list[str] = []
         self.load_seconds: dict[str, float] = {}  # per model, when loaded
-        self._translator: Translator | ClusterTranslator | None = None
-        self._summariser: Summariser | ClusterSummariser | None = None
+        self._translator: TranslationModel | None = None
+        self._summariser: Summariser | None = None
         # On a cluster, each actor runs with this many threads (Ray's workers default to one).
         self.cluster: Cluster | None = None
         if options.cluster == "ray":
@@ -97,23 +97,23 @@ class ModelSession:
             self.load_seconds["language detector"] = time.perf_counter() - started
         return self.languages.identify(paragraphs)
 
-    def translator(self) -> Translator | ClusterTranslator:
+    def translator(self) -> TranslationModel:
         if self._translator is None:
             if self.cluster is not None:
                 self._translator = self._on_cluster(self.translator_ref, "translator", self.translation)
             else:
                 engine = self._load(self.translator_ref, "translator")
-                self._translator = Translator(engine, self.translation, lengths=self.lengths)
+                self._translator = ModelTranslator(engine, self.translation, lengths=self.lengths)
         return self._translator
 
-    def summariser(self) -> Summariser | ClusterSummariser:
+    def summariser(self) -> Summariser:
         if self._summariser is None:
             assert self.summariser_ref is not None and self.summary is not None, "a translate-only run"
             if self.cluster is not None:
                 self._summariser = self._on_cluster(self.summariser_ref, "summariser", self.summary)
             else:
                 engine = self._load(self.summariser_ref, "summariser")
-                self._summariser = Summariser(engine, self.summary, self.lengths)
+                self._summariser = ModelSummariser(engine, self.summary, self.lengths)
         return self._summariser
 
     def _on_cluster(
@@ -152,7 +152,9 @@ class ModelSession:
         each pass of the actor pool loads the model)."""
         if self.cluster is not None:
             return CLUSTER_SUMMARY_GROUP
-        placement = self.summariser().engine.placement
+        summariser = self.summariser()
+        assert isinstance(summariser, ModelSummariser), "a local run's summariser"
+        placement = summariser.engine.placement
         return max(1, placement.workers * placement.summary_batch)
 
     def settings(self) -> dict[str, dict[str, object]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .engines import Decoding, Engine
 from .errors import SummariseError
@@ -59,7 +59,29 @@ class Summary:
     rounds: int
 
 
-class Summariser:
+OnSummarised = Callable[[dict[int, "Summary | SummariseError"]], None]
+
+
+class Described(Protocol):
+    description: str  # what ran a result, as its JSON records it
+
+
+class Summariser(Protocol):
+    """Anything that summarises articles given as ordered units: a model run here
+    (ModelSummariser) or by a cluster's actors (cluster.ClusterSummariser)."""
+
+    @property
+    def engine(self) -> Described: ...
+
+    def summarise_many(
+        self, articles: Sequence[Sequence[str]], on_summarised: OnSummarised | None = None
+    ) -> list[Summary | SummariseError]:
+        """One result per article, in order: its summary, or the error that belongs to it alone;
+        also given to `on_summarised` (by article index) as they are final."""
+        ...
+
+
+class ModelSummariser:
     """Summaries over a loaded BART-style engine, whichever engine runs the model."""
 
     def __init__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .brief import (
     CODE,
@@ -22,6 +22,7 @@ from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, generation_defaults, model_max_positions
 from .options import FixedLengths
 from .placement import effective_batch_tokens
+from .segment import Segment as SourceSegment
 from .segment import Segmentation
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
@@ -80,7 +81,57 @@ class TranslatedSegment:
         return Unit(source, self.text, confidence, tuple(self.flags), self.retried)
 
 
-class Translator:
+OnTranslated = Callable[[dict[str, "TranslatedSegment"]], None]
+
+
+class Translator(Protocol):
+    """Anything that translates segments: a model run here (ModelTranslator) or by a cluster's
+    actors (cluster.ClusterTranslator), the translation memory in front of one
+    (memory.TranslationMemory), or the identity (IdentityTranslator: English passed through). A
+    glossary or another engine is one more class of this shape, wrapping another."""
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        on_translated: OnTranslated | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, TranslatedSegment]:
+        """Each distinct text's translation; batches go to `on_translated` as they are final.
+        When `should_stop()` turns true, what is finished is handed over and StopRequested raised."""
+        ...
+
+
+class Described(Protocol):
+    description: str  # what ran a result, as its JSON records it (e.g. "ctranslate2 int8 on cpu")
+
+
+class TranslationModel(Translator, Protocol):
+    """A translator that is a model: its tokenizer measures segments, its engine is recorded."""
+
+    @property
+    def engine(self) -> Described: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class IdentityTranslator:
+    """English passed through: every text is its own translation, with no doubts. No model."""
+
+    description = ""
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        on_translated: OnTranslated | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, TranslatedSegment]:
+        done = {text: TranslatedSegment(text, None, []) for text in dict.fromkeys(texts)}
+        if on_translated is not None and done:
+            on_translated(done)
+        return done
+
+
+class ModelTranslator:
     """Translation over a loaded engine: batching and decoding, whichever engine runs the model."""
 
     def __init__(
@@ -247,17 +298,18 @@ def assemble_translation(
 def passed_through(
     headline: str | None, paragraphs: Sequence[str], language: LanguageRecord, blocks: Sequence[Block] = ()
 ) -> Translation:
-    """An English article: its own text in place of a translation, one unit per paragraph."""
+    """An English article: its own text in place of a translation (the identity translator's),
+    one unit per paragraph, code blocks kept as they are."""
     shown = [with_code_spans(text) for text in paragraphs]
-    return Translation(
-        engine="",
-        language=language,
-        headline=Unit(headline, headline) if headline else None,
-        sentences=len(paragraphs),
-        segments=tuple(
-            Segment(text, text, paragraph=i, sentence=i, verbatim=bool(blocks) and blocks[i].kind == CODE)
+    segmentation = Segmentation(
+        len(shown),
+        [
+            SourceSegment(i, i, text, verbatim=bool(blocks) and blocks[i].kind == CODE)
             for i, text in enumerate(shown)
-        ),
-        paragraphs=tuple(shown),
-        blocks=tuple(blocks),
+        ],
+    )
+    texts = [*filter(None, [headline]), *(s.text for s in segmentation.segments if not s.verbatim)]
+    identity = IdentityTranslator()
+    return assemble_translation(
+        headline, len(shown), segmentation, language, identity.translate(texts), identity.description, blocks
     )

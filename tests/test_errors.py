@@ -51,11 +51,11 @@ def test_a_failed_translation_batch_fails_its_articles_and_the_next_waves_go_on(
     real_translate = TranslationMemory.translate
     calls = []
 
-    def translate(self: TranslationMemory, *args: Any) -> Any:
+    def translate(self: TranslationMemory, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("CUDA error: an illegal memory access was encountered")
-        return real_translate(self, *args)
+        return real_translate(self, *args, **kwargs)
 
     monkeypatch.setattr(TranslationMemory, "translate", translate)
     report = run([seeds_copy], options(tmp_path / "out", tiny_marian, None))

@@ -16,7 +16,7 @@ from summarise.engines import load_engine
 from summarise.guard import GuardSettings, better, check_segment
 from summarise.models import ModelSpec, resolve_model
 from summarise.pipeline import run
-from summarise.translate import Translator, translation_settings
+from summarise.translate import ModelTranslator, translation_settings
 
 GUARD = GuardSettings()
 GERMAN = "Der russische Präsident hat den nordkoreanischen Soldaten seinen Dank ausgesprochen."
@@ -84,7 +84,9 @@ def test_a_looping_model_is_caught_retried_and_shown(
     # First attempts alone (no retry): the model loops, and is sure of it.
     resolved = resolve_model(ModelSpec("translator", str(looping_marian)), "--translator")
     settings = translation_settings(resolved, "ct2", beams=None)
-    translator = Translator(load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2"), settings, retry=False)
+    translator = ModelTranslator(
+        load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2"), settings, retry=False
+    )
     sentences = [s for line in seed_lines()[:20] for s in split_sentences(line)]
     first = translator.translate(sentences)
     assert all(REPETITION in t.flags and TOO_LONG in t.flags for t in first.values())

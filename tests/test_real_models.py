@@ -13,8 +13,8 @@ import pytest
 
 from summarise.engines import load_engine
 from summarise.models import load_manifest, resolve_model
-from summarise.summarise import Summariser, summary_settings
-from summarise.translate import Translator, translation_settings
+from summarise.summarise import ModelSummariser, summary_settings
+from summarise.translate import ModelTranslator, translation_settings
 
 pytestmark = pytest.mark.real_models
 
@@ -39,7 +39,7 @@ def test_opus_mt_translates_german_news_into_english(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
 ) -> None:
     loaded, resolved = real_model("translator", engine, monkeypatch, tmp_path)
-    translator = Translator(loaded, translation_settings(resolved, engine, None))
+    translator = ModelTranslator(loaded, translation_settings(resolved, engine, None))
     german = "Der russische Präsident hat den Soldaten seinen Dank ausgesprochen."
     translated = translator.translate([german])[german]
     assert not translated.flags, translated  # a plain news sentence must pass the guard
@@ -52,7 +52,7 @@ def test_distilbart_summarises_into_a_shorter_english_text(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: str
 ) -> None:
     loaded, resolved = real_model("summariser", engine, monkeypatch, tmp_path)
-    summariser = Summariser(loaded, summary_settings(resolved, engine, None))
+    summariser = ModelSummariser(loaded, summary_settings(resolved, engine, None))
     text = (
         "Russian President Vladimir Putin thanked North Korean soldiers who helped Moscow's forces "
         "defend the Kursk region. Putin made the statement during a meeting with North Korean leader "

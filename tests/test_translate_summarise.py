@@ -15,8 +15,8 @@ from summarise.engines import Decoding, Hypothesis, Job, load_engine
 from summarise.errors import SummariseError
 from summarise.models import ModelSpec, load_tokenizer, resolve_model
 from summarise.placement import plan
-from summarise.summarise import Summariser, Summary, summary_settings
-from summarise.translate import Translator, batches_by_tokens, translation_settings
+from summarise.summarise import ModelSummariser, Summary, summary_settings
+from summarise.translate import ModelTranslator, batches_by_tokens, translation_settings
 
 
 def test_batches_are_cut_by_padded_tokens() -> None:
@@ -37,7 +37,7 @@ def test_the_copy_model_translates_in_input_order_despite_length_sorting(
     copy_marian: Path, tmp_path: Path, engine: str
 ) -> None:
     resolved = resolve_model(ModelSpec("translator", str(copy_marian)), "--translator")
-    translator = Translator(
+    translator = ModelTranslator(
         load_engine(resolved, engine, "cpu", 2, tmp_path / "ct2"),
         translation_settings(resolved, engine, beams=1),
         batch_tokens=300,
@@ -58,7 +58,7 @@ def test_the_copy_model_translates_in_input_order_despite_length_sorting(
 def test_summary_chunks_cover_every_unit_within_the_window(tiny_bart: Path, tmp_path: Path) -> None:
     resolved = resolve_model(ModelSpec("summariser", str(tiny_bart)), "--summariser")
     engine = load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2")
-    summariser = Summariser(engine, summary_settings(resolved, "ct2", beams=1))
+    summariser = ModelSummariser(engine, summary_settings(resolved, "ct2", beams=1))
     units = [s for line in seed_lines() for s in split_sentences(line)] * 3
     chunks = summariser._chunk(units, summariser.settings.window)
     assert len(chunks) > 1
@@ -73,7 +73,7 @@ def test_summaries_batched_across_articles_equal_summaries_one_at_a_time(
 ) -> None:
     resolved = resolve_model(ModelSpec("summariser", str(tiny_bart)), "--summariser")
     engine = load_engine(resolved, "ct2", "cpu", 2, tmp_path / "ct2", precision="float32")
-    summariser = Summariser(engine, summary_settings(resolved, "ct2", beams=2))
+    summariser = ModelSummariser(engine, summary_settings(resolved, "ct2", beams=2))
     units = [s for line in seed_lines() for s in split_sentences(line)]
     # Short and long (several chunks, two rounds) articles mixed, and one with nothing in it.
     articles = [units[:3], units[3:40], [], units[40:45], units * 2, units[45:46]]
@@ -111,7 +111,7 @@ def test_an_article_whose_summary_never_converges_fails_alone(tiny_bart: Path) -
     settings = replace(
         summary_settings(resolved, "ct2", beams=1), window=64, max_new_tokens=40, min_new_tokens=0
     )
-    summariser = Summariser(engine, settings)
+    summariser = ModelSummariser(engine, settings)
     units = [s for line in seed_lines() for s in split_sentences(line)]
     outcomes = summariser.summarise_many([units[:1], units[:30], units[1:2]])
     assert isinstance(outcomes[0], Summary) and isinstance(outcomes[2], Summary)
