@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from cleaning_cases import MORE_JUNK, MORE_TEXT, SEEDS  # noqa: E402
 
 from summarise.clean import clean_paragraphs  # noqa: E402
-from summarise.read import split_paragraphs  # noqa: E402
+from summarise.text_reader import split_paragraphs  # noqa: E402
 
 
 @dataclass

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarise.clean import MUCH_REMOVED_SHARE, RepeatedLines, clean_paragraphs, line_keys  # noqa: E402
+from summarise.discover import discover_inputs  # noqa: E402
 from summarise.errors import InputError  # noqa: E402
-from summarise.read import discover_inputs, read_article  # noqa: E402
+from summarise.read import read_article  # noqa: E402
 
 
 def main() -> None:

@@ -449,6 +449,11 @@ class Flag:
 BRIEF_SCHEMA = "summarise/brief/2"
 
 
+# Keys every brief's and translation's JSON record has (see Brief.to_json): how one is recognised.
+RECORD_KEYS = frozenset({"source", "models", "settings", "segments", "coverage"})
+SUMMARY_KEY = "summary"  # present in a brief's record, absent from a translation's
+
+
 @dataclass(frozen=True)
 class Brief:
     """One article's English brief: where it came from, how it was made, and what it says."""
@@ -524,7 +529,7 @@ class Brief:
             "language": self.language.to_json(),
         }
         if self.summary is not None:
-            record["summary"] = self.summary.text
+            record[SUMMARY_KEY] = self.summary.text
             record["summary_chunks"] = self.summary.chunks
         coverage = self.coverage
         blocks = self.translation.blocks

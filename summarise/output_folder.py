@@ -19,6 +19,9 @@ from .files import read_small_text
 from .ledger import Ledger
 from .outputs import (
     BRIEF,
+    DIGEST_HTML_NAME,
+    DIGEST_NAME,
+    OUTPUT_MARKER,
     TRANSLATE,
     OutputRecords,
     Resolver,
@@ -32,8 +35,7 @@ from .outputs import (
     with_suffix_added,
     write_atomic,
 )
-from .read import OUTPUT_MARKER, InputFile
-from .report import DIGEST_HTML_NAME, DIGEST_NAME
+from .read import InputFile
 
 
 class OutputFolder:

@@ -11,15 +11,16 @@ import errno
 import hashlib
 import json
 import os
-import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .brief import RECORD_KEYS, SUMMARY_KEY
 from .errors import ConfigError, InputError, OutputError, OutputFolderUnusable
 from .files import FileState, read_bytes, read_start
+from .render import starts_like_a_digest
 
 
 def output_stems(
@@ -162,6 +163,10 @@ def refuse_overwriting(inputs: Iterable[Path], outputs: Iterable[Path], resolved
 # ----------------------------------------------------------------------------- what summarise wrote
 
 RECORDS_NAME = ".summarise-files"  # hidden, beside the ledger: the output folder's records
+# Left in every output folder that holds no article of its run: such a folder is never walked.
+OUTPUT_MARKER = ".summarise-output"
+DIGEST_NAME = "digest.md"
+DIGEST_HTML_NAME = "digest.html"
 BRIEF, TRANSLATE = "brief", "translate"  # the commands, as the records name them
 _RECORDS_MAX_BYTES = 256 * 2**20
 
@@ -301,17 +306,25 @@ class OutputRecords:
         return os.path.relpath(path, self.folder).replace(os.sep, "/")
 
 
-# The keys every JSON record of a brief or translation has (brief.py): how one is recognised.
-_RECORD_KEYS = {"source", "models", "settings", "segments", "coverage"}
-
-
 def record_kind(path: Path) -> str | None:
     """BRIEF or TRANSLATE where `path` is the JSON record of a brief (it has a summary) or of a
     translation (it has none); None for anything else."""
     record = previous_record(path)
-    if record is None or not record.keys() >= _RECORD_KEYS:
+    if record is None or not record.keys() >= RECORD_KEYS:
         return None
-    return BRIEF if "summary" in record else TRANSLATE
+    return BRIEF if SUMMARY_KEY in record else TRANSLATE
+
+
+def written_by_summarise(path: Path) -> bool:
+    """A brief (.md, .html) or translation (.txt) beside its JSON record, or a digest: never articles."""
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".txt", ".html"):
+        # A brief's record has a summary, a translation's has none: `a.txt` beside the record
+        # of its own brief (`a.json`, `a.md`) is the article.
+        kind = record_kind(path.with_name(path.name[: -len(path.suffix)] + ".json"))
+        if kind is not None and kind == (BRIEF if suffix in (".md", ".html") else TRANSLATE):
+            return True
+    return path.name.lower() in (DIGEST_NAME, DIGEST_HTML_NAME) and is_digest(path)
 
 
 def is_digest(path: Path) -> bool:
@@ -320,7 +333,7 @@ def is_digest(path: Path) -> bool:
         start = read_start(path, 1000)
     except InputError:
         return False
-    return re.search(rb"(?m)^# Digest: \d+ articles?\b|<title>Digest: \d+ articles?\b", start) is not None
+    return starts_like_a_digest(start)
 
 
 def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:

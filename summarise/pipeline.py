@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # The stages called through their modules: a test replaces a stage where it lives.
-from . import clean, read
+from . import clean, discover, read
 from .article import (
     BriefParts,
     assemble_brief,
@@ -56,7 +56,6 @@ from .output_folder import OutputFolder
 from .read import (
     Article,
     InputFile,
-    is_output_folder,
 )
 from .render import (
     Digest,
@@ -152,9 +151,9 @@ class Briefer:
         options = self.options
         store = self.store
         started = time.perf_counter()
-        inputs, problems = read.discover_inputs(paths, exclude=options.out_dir)
+        inputs, problems = discover.discover_inputs(paths, exclude=options.out_dir)
         if not inputs and not problems:
-            if folders := [str(p) for p in paths if p.is_dir() and is_output_folder(p)]:
+            if folders := [str(p) for p in paths if p.is_dir() and discover.is_output_folder(p)]:
                 raise ConfigError(
                     f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
                     "articles: give the folder the articles are in"

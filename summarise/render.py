@@ -93,6 +93,15 @@ class Digest:
         return f"Digest: {total} article{'' if total == 1 else 's'} ({', '.join(counts)})"
 
 
+# A digest's first lines, Markdown or HTML, as render_digest and render_digest_html begin them.
+_DIGEST_START = re.compile(rb"(?m)^# Digest: \d+ articles?\b|<title>Digest: \d+ articles?\b")
+
+
+def starts_like_a_digest(start: bytes) -> bool:
+    """Whether a file's first bytes are those of a digest this module rendered."""
+    return _DIGEST_START.search(start) is not None
+
+
 def _ordered(entries: Iterable[DigestEntry]) -> list[DigestEntry]:
     """Newest article first where its page gave a date, then by title."""
     by_title = sorted(entries, key=lambda e: e.card.title.casefold())

@@ -12,12 +12,11 @@ from typing import Any, Protocol
 
 from .brief import Brief, BriefCard, shown
 from .memory import PhaseProgress
+from .outputs import DIGEST_HTML_NAME
 from .read import InputFile
 
 # The contract of `--json` (summarise/report.schema.json), versioned like the brief's.
 REPORT_SCHEMA = "summarise/report/2"
-DIGEST_NAME = "digest.md"
-DIGEST_HTML_NAME = "digest.html"
 
 
 class Progress(PhaseProgress, Protocol):

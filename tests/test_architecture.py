@@ -11,6 +11,7 @@ from import_graph import graph
 
 LEAVES = {"brief", "errors", "text_shape", "localmodels"}
 STAGES = {"read", "clean", "language", "segment", "render"}
+READERS = {"text_reader", "markdown_reader", "html_reader"}
 LOADERS_AND_STORE = {"engines", "placement", "session", "cluster", "cache", "pipeline"}
 
 
@@ -43,3 +44,14 @@ def test_options_are_declared_below_everything_that_uses_them() -> None:
     imports = graph()
     assert imports["options"] <= {"errors", "models"}
     assert {name for name, used in imports.items() if "config" in used} <= {"cli", "manage", "__init__"}
+
+
+def test_a_reader_is_a_format_over_the_shared_decoding() -> None:
+    """The readers (registered by suffix in read.READERS) read bytes into paragraphs: they know
+    nothing of discovery, outputs, models or the store."""
+    imports = graph()
+    for reader in READERS:
+        assert imports[reader] <= {"source_text", "brief", "errors", "text_shape", "text_reader"}, reader
+    assert imports["source_text"] <= {"brief", "errors"}
+    # Finding files is apart from reading them: reading never walks folders.
+    assert "discover" not in imports["read"] and "read" in imports["discover"]

@@ -424,7 +424,7 @@ def test_a_list_of_links_to_other_articles_in_a_web_page_goes_and_a_link_in_a_se
 
 
 def test_link_shares_of_a_page_with_thousands_of_links_are_found_by_word_spans_alike() -> None:
-    from summarise.read import link_shares
+    from summarise.html_reader import link_shares
 
     teasers = [f"Neue Buslinie Nummer {n} verbindet die Vororte" for n in range(3000)]
     paragraphs = [f"Verkehr: {teasers[7]}", "Der Radweg wird im Frühjahr gebaut, sagt die Stadt.", teasers[9]]

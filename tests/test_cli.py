@@ -15,7 +15,7 @@ from support import brief_args, environment_for_subprocess, many_articles, optio
 
 from summarise.cli import app
 from summarise.pipeline import run
-from summarise.read import split_paragraphs
+from summarise.text_reader import split_paragraphs
 
 
 def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(

@@ -14,7 +14,7 @@ import pytest
 from support import brief_args, options, runner
 
 import summarise.clean
-import summarise.read
+import summarise.discover
 from summarise import pipeline
 from summarise.clean import clean_paragraphs
 from summarise.cli import app
@@ -88,7 +88,7 @@ def test_an_unexpected_error_outside_the_articles_is_one_line_exit_70(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("something nobody expected\nwith a second line")
 
-    monkeypatch.setattr(summarise.read, "discover_inputs", broken)
+    monkeypatch.setattr(summarise.discover, "discover_inputs", broken)
     args = brief_args(seeds_copy, tmp_path / "out", tiny_marian, tiny_bart)
     result = runner.invoke(app, args)
     assert result.exit_code == 70

@@ -10,8 +10,8 @@ from support import brief_args, inbox_with, options, runner
 
 from summarise.brief import CELL, CODE, CODE_CLOSE, CODE_OPEN, HEADING, ITEM, QUOTE
 from summarise.cli import app
+from summarise.markdown_reader import read_markdown
 from summarise.pipeline import run
-from summarise.read import read_markdown
 
 ARTICLE = """---
 title: Bahnstreik legt Deutschland lahm

@@ -4,8 +4,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from summarise.discover import discover_inputs
 from summarise.errors import ConfigError, InputError
-from summarise.read import InputFile, discover_inputs, read_article, split_paragraphs
+from summarise.read import InputFile, read_article
+from summarise.text_reader import split_paragraphs
 
 GERMAN = "Die Straße führt über die Brücke. Größere Schäden gab es nicht.\nÄrger blieb aus."
 

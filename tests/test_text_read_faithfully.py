@@ -13,8 +13,10 @@ from support import inbox_with, options, runner, translate_args
 
 from summarise.cli import app
 from summarise.errors import InputError
+from summarise.markdown_reader import read_markdown
 from summarise.pipeline import run
-from summarise.read import InputFile, read_article, read_markdown, split_paragraphs
+from summarise.read import InputFile, read_article
+from summarise.text_reader import split_paragraphs
 
 GERMAN = "Die Straße führt über die Brücke. Größere Schäden gab es nicht.\nÄrger blieb aus."
 
