@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import read
-from .brief import CODE, Brief, Cleaning, ModelUse, Source, SummaryRecord, Translation, shown, title_of
+from .brief import (
+    CODE,
+    NO_VISIBLE_TEXT,
+    Brief,
+    Cleaning,
+    ModelUse,
+    Source,
+    SummaryRecord,
+    Translation,
+    shown,
+    title_of,
+)
 from .clean import CleanText, RepeatedLines, line_keys
 from .errors import StopRequested
 from .language import ENGLISH, GERMAN, Language
@@ -49,7 +60,7 @@ class LanguageDecision:
 def decide_language(cleaned: CleanText, identify: Callable[[Sequence[str]], Language]) -> LanguageDecision:
     if not cleaned.paragraphs:
         reason = "no text to translate"
-        if any(line.reason != "no visible text" for line in cleaned.removed):
+        if any(line.reason != NO_VISIBLE_TEXT for line in cleaned.removed):
             reason += f": all {len(cleaned.removed)} lines were boilerplate (--keep-boilerplate keeps them)"
         return LanguageDecision(failure=reason)
     # The language of the prose: code is in no one's language (all of it when there is nothing else).
@@ -84,10 +95,9 @@ def much_removed_note(cleaned: CleanText) -> str | None:
     """The warning for an article the clean stage took much of (None: it did not)."""
     if not cleaned.much_removed:
         return None
-    share = cleaned.removed_characters / cleaned.characters
     return (
-        f"cleaning removed {share:.0%} of the text as boilerplate ({len(cleaned.removed)} lines, "
-        f"listed in the JSON): check them, or run again with --keep-boilerplate"
+        f"cleaning removed {cleaned.removed_share:.0%} of the text as boilerplate ({len(cleaned.removed)} "
+        "lines, listed in the JSON): check them, or run again with --keep-boilerplate"
     )
 
 

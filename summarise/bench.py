@@ -46,6 +46,7 @@ from typing import Any
 
 from .cache import Store
 from .engines import Ct2Engine, Engine, convert_for_ct2, load_engine, physical_cores
+from .loading import EngineLoader
 from .localmodels import (
     BART_DISTILBART_CNN,
     BART_TINY,
@@ -58,7 +59,7 @@ from .localmodels import (
 from .models import ModelSpec, ResolvedModel, resolve_model
 from .options import FixedLengths, Options
 from .pipeline import run
-from .placement import EngineLoader, effective_batch_tokens, plan
+from .placement import effective_batch_tokens, plan
 from .segment import segment_paragraphs, split_sentences
 from .summarise import ModelSummariser, summary_settings
 from .translate import ModelTranslator, batches_by_tokens, translation_settings

@@ -372,6 +372,15 @@ class RemovedLine:
         return {"paragraph": self.paragraph, "text": self.text, "reason": self.reason}
 
 
+# The reason of a removed line that had nothing visible in it (it counts no characters).
+NO_VISIBLE_TEXT = "no visible text"
+
+
+def removed_share(removed_characters: int, characters: int) -> float:
+    """The share of an article's visible characters that cleaning removed (0 for no text)."""
+    return removed_characters / characters if characters else 0.0
+
+
 @dataclass(frozen=True)
 class Cleaning:
     """What the clean stage removed, and how much of the text that was (a loss is never silent:
@@ -385,7 +394,8 @@ class Cleaning:
 
     @property
     def removed_share(self) -> float:
-        return round(self.removed_characters / self.characters, 3) if self.characters else 0.0
+        """As the JSON records it: to three places."""
+        return round(removed_share(self.removed_characters, self.characters), 3)
 
     def to_json(self) -> dict[str, Any]:
         return {

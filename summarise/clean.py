@@ -25,7 +25,16 @@ from functools import lru_cache
 from importlib import resources
 
 from .article_metadata import KICKER, metadata_lines, metadata_of
-from .brief import CODE, HEADING, PARAGRAPH, Block, RemovedLine, with_code_spans
+from .brief import (
+    CODE,
+    HEADING,
+    NO_VISIBLE_TEXT,
+    PARAGRAPH,
+    Block,
+    RemovedLine,
+    removed_share,
+    with_code_spans,
+)
 from .line_model import LineModel, column, line_features, shipped_model
 from .text_shape import FULL_STOP, LINE_END
 
@@ -35,7 +44,6 @@ _SPACES = re.compile(r"\s+")
 _BULLET = re.compile(r"^[-–—•*·▪►]\s")
 # A sentence ends here: final punctuation, perhaps followed by closing quotes or brackets.
 
-NO_VISIBLE_TEXT = "no visible text"
 # Above this share of its text removed, a brief warns that cleaning may have cost article text.
 # Calibrated on real articles (scripts/removed_share.py): correct removals reach 0.29 of a
 # copied page's text (the seeds) and 0.13 of a saved page's; held-out pages, 0.
@@ -73,9 +81,13 @@ class CleanText:
         return sum(len(line.text) for line in self.removed if line.reason != NO_VISIBLE_TEXT)
 
     @property
+    def removed_share(self) -> float:
+        return removed_share(self.removed_characters, self.characters)
+
+    @property
     def much_removed(self) -> bool:
         """Cleaning removed more of the text than correct removals ever did: worth a warning."""
-        return self.removed_characters > MUCH_REMOVED_SHARE * self.characters
+        return self.removed_share > MUCH_REMOVED_SHARE
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ModelLoadError, StopRequested, SummariseError, first_line
-from .models import ModelSpec, ResolvedModel, load_tokenizer
+from .models import ModelSpec, ResolvedModel, count_tokens, load_tokenizer
 from .options import FixedLengths
 from .placement import Placement
 from .summarise import Summary, SummarySettings
@@ -148,8 +148,8 @@ def _load(job: ModelJob) -> Any:
     line naming the node."""
     import ray
 
+    from .loading import EngineLoader
     from .models import resolve_models
-    from .placement import EngineLoader
 
     node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
     try:
@@ -240,7 +240,7 @@ class _OnCluster:
         self.engine = ClusterEngine(placement.describe(), placement)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+        return count_tokens(self.tokenizer, text)
 
     def _map(self, rows: list[dict[str, Any]], actor: type, per_call: int) -> Any:
         import ray.data

@@ -123,7 +123,7 @@ def load_engine(
     precision: str | None = None,
 ) -> Engine:
     """Build `engine` ('ct2' or 'torch') on `device` ('cpu' or 'cuda') as the run would place it,
-    without probing or falling back (benchmarks and tests; a run uses placement.EngineLoader)."""
+    without probing or falling back (benchmarks and tests; a run uses loading.EngineLoader)."""
     placement = plan(engine, device, threads, precision)
     if engine == "ct2":
         return Ct2Engine(model, placement, converted_root)

@@ -8,8 +8,10 @@ those places is refused in one line instead of hanging the run or filling the me
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -119,3 +121,16 @@ def too_big(size: int, limit: int, what: str = "article") -> str:
     if what == "article":
         return f"{size / 2**20:.1f} MB, over the limit of {limit / 2**20:g} MB for one article (--max-size)"
     return f"{size / 2**20:.1f} MB, over the limit of {limit / 2**20:g} MB for this {what}"
+
+
+def fingerprint(paths: Iterable[Path], libraries: Iterable[str] = ()) -> str:
+    """A digest of files (names and contents) and of installed libraries' versions: what makes an
+    output, so that a change to any of them is seen (the ledger's code, the renderer's marker)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for library in libraries:
+        digest.update(f"{library} {version(library)}\0".encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

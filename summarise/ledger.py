@@ -17,20 +17,18 @@ version, it is ignored and written anew.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from .brief import BriefCard
 from .errors import InputError, OutputError
-from .files import FileState, read_bytes
+from .files import FileState, fingerprint, read_bytes
 from .outputs import write_atomic
 from .read import Article, InputFile
 
@@ -201,12 +199,9 @@ class Ledger:
 def code_identity() -> str:
     """What this installation of summarise is: every file of the package, and the CommonMark
     library's version. A new version of either may write other briefs from the same article."""
-    digest = hashlib.sha256(version("markdown-it-py").encode())
     package = Path(__file__).parent
-    for path in sorted(package.iterdir()):
-        if path.is_file() and path.suffix in (".py", ".toml", ".json"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    files = sorted(p for p in package.iterdir() if p.is_file() and p.suffix in (".py", ".toml", ".json"))
+    return fingerprint(files, ["markdown-it-py"])
 
 
 def _ints(value: Any, count: int) -> bool:

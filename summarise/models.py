@@ -329,6 +329,16 @@ def load_seq2seq(
 _TOKENIZER_BY_MODEL_TYPE = {"marian": "MarianTokenizer", "bart": "BartTokenizer"}
 
 
+def token_ids(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    """Each text's token ids as the model sees them (end-of-sequence included)."""
+    return [list(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+
+def count_tokens(tokenizer: Any, text: str) -> int:
+    """Tokens the model sees for `text`, end-of-sequence included."""
+    return len(tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
 def load_tokenizer(model: ResolvedModel) -> PreTrainedTokenizerBase:
     """The model's own tokenizer, without importing torch where its class is known.
 

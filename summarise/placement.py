@@ -25,14 +25,9 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .errors import ConfigError, first_line
+from .errors import ConfigError
 from .options import DEVICES, ENGINES
-
-if TYPE_CHECKING:
-    from .engines import Engine
-    from .models import ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -131,122 +126,12 @@ def candidates(engine: str, device: str) -> list[tuple[str, str]]:
     return gpu if device == "cuda" else [*gpu, (engines[0], "cpu")]
 
 
-class EngineLoader:
-    """Loads each model of a run where it really runs, trying the candidates best first.
-
-    A GPU failure is a property of the machine, so it is found once per run: the second model
-    skips what failed for the first, and the user reads one warning line, not two.
-    """
-
-    def __init__(self, engine: str, device: str, threads: int, converted_root: Path) -> None:
-        self.requested = (engine, device)
-        self.candidates = candidates(engine, device)
-        self.threads = threads
-        self.converted_root = converted_root
-        self.failed: dict[tuple[str, str], str] = {}  # (engine, device) -> why, for this run
-        self._gpu_seen: dict[str, bool] = {}
-
-    def load(self, model: ResolvedModel) -> Engine:
-        """`model` loaded on the first candidate that works; one warning line if that is not
-        the first one worth trying, naming what failed and how to provide it."""
-        failed_now: list[tuple[str, str]] = []
-        for engine, device in self.candidates:
-            if (engine, device) in self.failed or not self._has_gpu(engine, device):
-                continue
-            try:
-                loaded = self._load_and_probe(model, engine, device)
-            except GpuUnusable as error:
-                self.failed[(engine, device)] = error.reason
-                failed_now.append((engine, device))
-                continue
-            if failed_now:
-                log.warning("%s; running on %s instead", self._why(failed_now), loaded.description)
-            return loaded
-        raise ConfigError(self._nothing_runs())
-
-    def will_convert(self, model: ResolvedModel) -> bool:
-        """Whether loading `model` begins by converting it for CTranslate2 (its first use): the
-        first candidate is CTranslate2 and no conversion of the model is in the cache yet."""
-        from .engines import converted_folder
-
-        usable = (c for c in self.candidates if c not in self.failed and self._has_gpu(*c))
-        engine, device = next(usable, ("", ""))
-        if engine != "ct2":
-            return False
-        precision = plan(engine, device, self.threads).precision
-        return not (converted_folder(model, precision, self.converted_root) / "model.bin").is_file()
-
-    def check(self) -> None:
-        """With --device cuda, fail before any work where no engine sees a GPU at all (device
-        counts only: whether it really works shows when the first model loads)."""
-        if self.requested[1] == "cuda" and not any(self._has_gpu(*c) for c in self.candidates):
-            raise ConfigError(self._nothing_runs())
-
-    def _load_and_probe(self, model: ResolvedModel, engine: str, device: str) -> Engine:
-        from .engines import Ct2Engine, TorchEngine
-
-        placement = plan(engine, device, self.threads)
-        if device == "cpu":  # the last resort: errors here are the model's, not the device's
-            if engine == "ct2":
-                return Ct2Engine(model, placement, self.converted_root)
-            return TorchEngine(model, placement)
-        try:
-            if engine == "ct2":
-                preload_cuda12_libraries()
-                _require_cuda12_blas()  # before converting a model for a GPU that cannot run it
-                loaded: Engine = Ct2Engine(model, placement, self.converted_root)
-            else:
-                loaded = TorchEngine(model, placement)
-            probe(loaded)
-        except GpuUnusable:
-            raise
-        except Exception as error:  # CUDA libraries, drivers, out of memory: all say "not here"
-            raise GpuUnusable(first_line(error, type(error).__name__)) from None
-        return loaded
-
-    def _has_gpu(self, engine: str, device: str) -> bool:
-        """Whether it is worth trying `engine` on `device` (cheap checks; the probe decides)."""
-        if device == "cpu":
-            return True
-        if engine == "torch" and self._gpu_seen.get("ct2") is False:
-            # CTranslate2 found no GPU: no driver either, so importing torch to ask costs seconds
-            # for nothing.
-            return False
-        if engine not in self._gpu_seen:
-            self._gpu_seen[engine] = _gpu_count(engine) > 0
-            if not self._gpu_seen[engine]:
-                self.failed[(engine, device)] = NO_GPU
-        return self._gpu_seen[engine]
-
-    def _why(self, candidates: list[tuple[str, str]]) -> str:
-        return "; ".join(
-            f"{_library(engine)} cannot use the GPU ({self.failed[(engine, device)]})"
-            f"{gpu_hint(engine, self.failed[(engine, device)])}"
-            for engine, device in candidates
-        )
-
-    def _nothing_runs(self) -> str:
-        engine, device = self.requested
-        gpu = [c for c, why in self.failed.items() if c[1] == "cuda" and why != NO_GPU]
-        reasons = self._why(gpu) if gpu else NO_GPU
-        other = " --engine torch or" if engine == "ct2" else ""
-        return f"--engine {engine} --device {device}: {reasons}; use{other} --device cpu"
-
-
 class GpuUnusable(Exception):
     """A GPU candidate failed to load or to generate; `reason` is one line."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def probe(engine: Engine) -> None:
-    """A tiny generation: where a library or driver is missing, this is where it shows."""
-    from .engines import Decoding
-
-    ids = engine.tokenizer("Guten Morgen.", add_special_tokens=True)["input_ids"]
-    engine.generate([ids], Decoding(beams=1, max_new_tokens=2))
 
 
 def gpu_hint(engine: str, reason: str) -> str:
@@ -288,7 +173,7 @@ def preload_cuda12_libraries() -> list[Path]:
     return loaded
 
 
-def _require_cuda12_blas() -> None:
+def require_cuda12_blas() -> None:
     """Fail as CTranslate2 would at its first GPU call, where CUDA 12's cuBLAS cannot be loaded."""
     if not sys.platform.startswith("linux"):
         return
@@ -298,7 +183,7 @@ def _require_cuda12_blas() -> None:
         raise GpuUnusable("Library libcublas.so.12 is not found or cannot be loaded") from None
 
 
-def _gpu_count(engine: str) -> int:
+def gpu_count(engine: str) -> int:
     try:
         if engine == "ct2":
             import ctranslate2
@@ -311,7 +196,7 @@ def _gpu_count(engine: str) -> int:
         return 0
 
 
-def _library(engine: str) -> str:
+def library_name(engine: str) -> str:
     return "CTranslate2" if engine == "ct2" else "transformers"
 
 

@@ -10,7 +10,6 @@ article shows as "<script>", a leading "# " is no heading, a link in a headline 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from .brief import (
     CODE,
     HEADING,
     ITEM,
+    NO_VISIBLE_TEXT,
     QUOTE,
     REASON_TEXT,
     Block,
@@ -38,8 +38,10 @@ from .brief import (
     Segment,
     assemble_paragraphs,
     code_span,
+    removed_share,
     shown,
 )
+from .files import fingerprint
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,8 @@ def renderer_identity() -> str:
     """What makes a brief's Markdown and HTML from its JSON: this module, the brief's, and the
     CommonMark library. Recorded in the output folder's marker: while it stays the same, a brief
     whose JSON is unchanged has unchanged pages, and they need not be rendered to know it."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256()
-    for module in (__file__, sys.modules[Brief.__module__].__file__):
-        digest.update(Path(str(module)).read_bytes())
-    digest.update(version("markdown-it-py").encode())
-    return digest.hexdigest()[:16]
+    modules = [Path(__file__), Path(str(sys.modules[Brief.__module__].__file__))]
+    return fingerprint(modules, ["markdown-it-py"])[:16]
 
 
 def render_json(brief: Brief) -> str:
@@ -422,13 +419,13 @@ def _cleaning(cleaning: Cleaning) -> str:
     reasons = Counter(
         "link list" if line.reason.startswith("link list") else line.reason
         for line in cleaning.removed
-        if line.reason != "no visible text"
+        if line.reason != NO_VISIBLE_TEXT
     )
     if not reasons:
         return "no boilerplate found (nothing of the text removed)"
     counted = ", ".join(f"{reason} x{count}" if count > 1 else reason for reason, count in reasons.items())
     lines = sum(reasons.values())
-    share = cleaning.removed_characters / cleaning.characters if cleaning.characters else 0.0
+    share = removed_share(cleaning.removed_characters, cleaning.characters)
     shown_share = f"{share:.0%}" if share >= 0.005 else "under 1%"
     warning = " (more than is usual: check them)" if cleaning.much_removed else ""
     return (

@@ -19,9 +19,9 @@ from .brief import ModelUse
 from .cache import cache_key
 from .engines import Engine, choose_engine, physical_cores
 from .language import Language, LanguageIdentifier
+from .loading import EngineLoader
 from .models import ResolvedModel, resolve_models
 from .options import Options
-from .placement import EngineLoader
 from .summarise import ModelSummariser, Summariser, SummarySettings, summary_settings
 from .translate import ModelTranslator, TranslationModel, TranslationSettings, translation_settings
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .engines import Decoding, Engine
 from .errors import SummariseError
-from .models import ResolvedModel, generation_defaults, model_max_positions
+from .models import ResolvedModel, count_tokens, generation_defaults, model_max_positions, token_ids
 from .options import FixedLengths
 from .segment import fit_to_budget
 
@@ -94,7 +94,7 @@ class ModelSummariser:
         self.lengths = lengths
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+        return count_tokens(self.tokenizer, text)
 
     def summarise(self, units: Sequence[str]) -> Summary:
         """Summarise text given as ordered units (translated segments): every unit is read."""
@@ -191,7 +191,7 @@ class ModelSummariser:
         for text in [*texts, None]:
             # In slices of ~50k characters: a book's encodings at once would weigh hundreds of MB.
             if batch and (text is None or size + len(text) > 50_000):
-                counts.extend(len(ids) for ids in self.tokenizer(batch, add_special_tokens=True)["input_ids"])
+                counts.extend(len(ids) for ids in token_ids(self.tokenizer, list(batch)))
                 batch, size = [], 0
             if text is not None:
                 batch.append(text)
@@ -235,7 +235,7 @@ class ModelSummariser:
         return summaries
 
     def _encode_many(self, texts: Sequence[str]) -> list[list[int]]:
-        return [list(ids) for ids in self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]]
+        return token_ids(self.tokenizer, list(texts))
 
     def _decoding(self, source_tokens: int) -> Decoding:
         settings = self.settings

@@ -19,7 +19,7 @@ from .brief import (
 from .engines import Decoding, Engine, Hypothesis, Job
 from .errors import StopRequested
 from .guard import GuardSettings, better, check_segment
-from .models import ResolvedModel, generation_defaults, model_max_positions
+from .models import ResolvedModel, count_tokens, generation_defaults, model_max_positions, token_ids
 from .options import FixedLengths
 from .placement import effective_batch_tokens
 from .segment import Segment as SourceSegment
@@ -160,7 +160,7 @@ class ModelTranslator:
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, end-of-sequence included."""
-        return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+        return count_tokens(self.tokenizer, text)
 
     def translate(
         self,
@@ -178,7 +178,7 @@ class ModelTranslator:
         results: dict[str, TranslatedSegment] = {}
         if not unique:
             return results
-        encoded = self.tokenizer(unique, add_special_tokens=True)["input_ids"]
+        encoded = token_ids(self.tokenizer, unique)
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
         batches = self._batches(order, [len(ids) for ids in encoded])
         jobs = [self._job([encoded[i] for i in batch]) for batch in batches]

@@ -24,8 +24,9 @@ from summarise import placement
 from summarise.cli import app
 from summarise.engines import Ct2Engine
 from summarise.errors import ConfigError
+from summarise.loading import EngineLoader
 from summarise.models import ModelSpec, resolve_model
-from summarise.placement import EngineLoader, candidates, cpu_workers, gpu_hint, plan
+from summarise.placement import candidates, cpu_workers, gpu_hint, plan
 
 runner = CliRunner()
 CUBLAS_MISSING = "Library libcublas.so.12 is not found or cannot be loaded"
@@ -151,7 +152,7 @@ def test_a_probe_that_fails_at_the_first_generation_moves_the_model(
             return self.real.translate_batch(*args, **kwargs)
 
     monkeypatch.setattr(ctranslate2, "Translator", BrokenOnGpu)
-    monkeypatch.setattr(placement, "_require_cuda12_blas", lambda: None)
+    monkeypatch.setattr(placement, "require_cuda12_blas", lambda: None)
     model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
     engine = EngineLoader("ct2", "auto", 2, tmp_path).load(model)
     assert engine.description == "ctranslate2 int8 on cpu"
@@ -193,7 +194,7 @@ def test_the_real_driver_error_here_also_falls_back(
     monkeypatch: pytest.MonkeyPatch, gpu_visible_to_ct2: None, tiny_marian: Path, tmp_path: Path
 ) -> None:
     """Past the cuBLAS check, CTranslate2 itself meets a machine without a GPU driver."""
-    monkeypatch.setattr(placement, "_require_cuda12_blas", lambda: None)
+    monkeypatch.setattr(placement, "require_cuda12_blas", lambda: None)
     model = resolve_model(ModelSpec("translator", str(tiny_marian)), "--translator")
     loader = EngineLoader("ct2", "auto", 2, tmp_path)
     assert loader.load(model).description == "ctranslate2 int8 on cpu"
@@ -243,7 +244,7 @@ def test_loading_a_converted_model_on_the_cpu_imports_no_torch(tiny_marian: Path
         import sys
         from pathlib import Path
         from summarise.models import ModelSpec, resolve_model
-        from summarise.placement import EngineLoader
+        from summarise.loading import EngineLoader
         model = resolve_model(ModelSpec("translator", {str(tiny_marian)!r}), "--translator")
         engine = EngineLoader("auto", "auto", 2, Path({str(tmp_path / "ct2")!r})).load(model)
         print(engine.description, "torch" in sys.modules)

@@ -4,7 +4,6 @@ hold (render imports no stage; the store knows no engine; the CLI builds no cach
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import replace
@@ -134,27 +133,3 @@ def test_a_doubtful_headline_is_marked_in_the_title_and_explained_first() -> Non
         "target": "Rules rules rules rules",
     }
     assert Brief.from_json(record).to_json() == record
-
-
-def imports_of(module: str) -> set[str]:
-    """The summarise modules a module imports (relative imports, by name)."""
-    tree = ast.parse((REPO / "summarise" / f"{module}.py").read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add(node.module or "")
-    return found
-
-
-STAGES = {"read", "clean", "language", "segment", "translate", "guard", "summarise"}
-
-
-def test_the_house_rules_on_imports() -> None:
-    assert imports_of("render") == {"brief"}
-    assert imports_of("brief") == set()
-    assert not imports_of("cache") & {"engines", "placement", "models", *STAGES}
-    assert not imports_of("outputs") & STAGES
-    for stage in STAGES:
-        assert not imports_of(stage) & {"pipeline", "cli", "session", "memory"}, stage
-    cli = (REPO / "summarise" / "cli.py").read_text(encoding="utf-8")
-    assert not any(part in cli for part in ("sqlite", '/ "ct2"', "DB_NAME", "converted_models /"))
