@@ -61,7 +61,7 @@ from .options import FixedLengths, Options
 from .pipeline import run
 from .placement import effective_batch_tokens, plan
 from .segment import segment_paragraphs, split_sentences
-from .summarise import ModelSummariser, summary_settings
+from .summary import ModelSummariser, summary_settings
 from .translate import ModelTranslator, batches_by_tokens, translation_settings
 
 LENGTHS = FixedLengths(translation_ratio=1.1, summary_tokens=80)

@@ -30,7 +30,7 @@ from .errors import ConfigError, ModelLoadError, StopRequested, SummariseError, 
 from .models import ModelSpec, ResolvedModel, count_tokens, load_tokenizer
 from .options import FixedLengths
 from .placement import Placement
-from .summarise import Summary, SummarySettings
+from .summary import Summary, SummarySettings
 from .translate import TranslatedSegment, TranslationSettings
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class SummariseActor(_ModelActor):
     """Holds one summariser; called with batches of articles (their translated units, as JSON)."""
 
     def hold(self, engine: Any) -> None:
-        from .summarise import ModelSummariser
+        from .summary import ModelSummariser
 
         assert isinstance(self.JOB.settings, SummarySettings)
         self.summariser = ModelSummariser(engine, self.JOB.settings, self.JOB.lengths)

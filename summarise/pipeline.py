@@ -72,7 +72,7 @@ from .report import (
 )
 from .segment import Segmentation, segment_paragraphs
 from .session import ModelSession
-from .summarise import Summary
+from .summary import Summary
 from .translate import Translator, assemble_translation
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Segment stage: paragraphs -> German sentences -> segments that fit the translator's budget.
+"""SourceSegment stage: paragraphs -> German sentences -> segments that fit the translator's budget.
 
 Sentences come from SoMaJo, chosen by measurement on `tests/german_sentence_cases.py` (see
 `scripts/compare_sentence_splitters.py`). Nothing is ever truncated: a sentence over the token
@@ -30,7 +30,7 @@ _CLAUSE_BREAKS = [
 
 
 @dataclass(frozen=True)
-class Segment:
+class SourceSegment:
     """A piece of German text sent to the translator; positions say where it belongs."""
 
     paragraph: int
@@ -42,7 +42,7 @@ class Segment:
 @dataclass
 class Segmentation:
     sentences: int
-    segments: list[Segment]
+    segments: list[SourceSegment]
 
 
 @lru_cache(maxsize=1)
@@ -74,20 +74,22 @@ def segment_paragraphs(
 
     With `blocks` (Markdown), a code block is one verbatim segment, and inline code splits its
     sentence: the code between the pieces is a verbatim segment of its own, shown as a code span."""
-    segments: list[Segment] = []
+    segments: list[SourceSegment] = []
     sentence_index = 0
     # A paragraph that comes again (a dateline, a disclaimer, a file of concatenated articles) is
     # split once: sentence splitting is most of this stage's time.
     split: dict[str, list[list[tuple[str, bool]]]] = {}
     for paragraph_index, paragraph in enumerate(paragraphs):
         if blocks and blocks[paragraph_index].kind == CODE:
-            segments.append(Segment(paragraph_index, sentence_index, paragraph, verbatim=True))
+            segments.append(SourceSegment(paragraph_index, sentence_index, paragraph, verbatim=True))
             sentence_index += 1
             continue
         if paragraph not in split:
             split[paragraph] = [_pieces(s, count_tokens, budget) for s in _sentences(paragraph)]
         for pieces in split[paragraph]:
-            segments.extend(Segment(paragraph_index, sentence_index, text, code) for text, code in pieces)
+            segments.extend(
+                SourceSegment(paragraph_index, sentence_index, text, code) for text, code in pieces
+            )
             sentence_index += 1
     return Segmentation(sentences=sentence_index, segments=segments)
 

@@ -22,7 +22,7 @@ from .language import Language, LanguageIdentifier
 from .loading import EngineLoader
 from .models import ResolvedModel, resolve_models
 from .options import Options
-from .summarise import ModelSummariser, Summariser, SummarySettings, summary_settings
+from .summary import ModelSummariser, Summariser, SummarySettings, summary_settings
 from .translate import ModelTranslator, TranslationModel, TranslationSettings, translation_settings
 
 if TYPE_CHECKING:

@@ -22,8 +22,7 @@ from .guard import GuardSettings, better, check_segment
 from .models import ResolvedModel, count_tokens, generation_defaults, model_max_positions, token_ids
 from .options import FixedLengths
 from .placement import effective_batch_tokens
-from .segment import Segment as SourceSegment
-from .segment import Segmentation
+from .segment import Segmentation, SourceSegment
 
 # Segments are sentences; longer ones are split to this many tokens (Marian was trained on
 # sentences, and output quality falls well before its 512-token limit).

@@ -67,7 +67,7 @@ def test_no_two_modules_import_each_other() -> None:
 
 def test_the_store_and_the_output_folder_know_no_stage_and_no_model() -> None:
     imports = graph()
-    stages = STAGES | READERS | {"translate", "guard", "summarise"}
+    stages = STAGES | READERS | {"translate", "guard", "summary"}
     assert not imports["cache"] & {"engines", "placement", "models", *stages}
     assert not imports["outputs"] & (stages - {"render"})  # render: how a digest begins
     for stage in stages:

@@ -12,7 +12,7 @@ from summarise.cache import Store
 from summarise.cluster import ClusterSummariser, ClusterTranslator
 from summarise.errors import StopRequested
 from summarise.memory import TranslationMemory
-from summarise.summarise import ModelSummariser, Summariser
+from summarise.summary import ModelSummariser, Summariser
 from summarise.translate import (
     IdentityTranslator,
     ModelTranslator,

@@ -13,7 +13,7 @@ import pytest
 
 from summarise.engines import load_engine
 from summarise.models import load_manifest, resolve_model
-from summarise.summarise import ModelSummariser, summary_settings
+from summarise.summary import ModelSummariser, summary_settings
 from summarise.translate import ModelTranslator, translation_settings
 
 pytestmark = pytest.mark.real_models

@@ -15,7 +15,7 @@ from summarise.engines import Decoding, Hypothesis, Job, load_engine
 from summarise.errors import SummariseError
 from summarise.models import ModelSpec, load_tokenizer, resolve_model
 from summarise.placement import plan
-from summarise.summarise import ModelSummariser, Summary, summary_settings
+from summarise.summary import ModelSummariser, Summary, summary_settings
 from summarise.translate import ModelTranslator, batches_by_tokens, translation_settings
 
 
