@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 # The stages called through their modules: a test replaces a stage where it lives.
 from . import clean, discover, read
@@ -76,6 +77,7 @@ from .summary import Summary
 from .translate import Translator, assemble_translation
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Characters of German read before a wave is translated: enough to fill batches well, small
 # enough that a folder of thousands of articles never sits in memory at once.
@@ -173,27 +175,61 @@ class Briefer:
         return report
 
 
-@dataclass
-class _Work:
-    """One article on its way through the flow."""
+@dataclass(frozen=True)
+class _Prepared:
+    """An article read and cleaned, with the keys of its results (none of them found yet)."""
 
     source: InputFile
-    article: Article | None = None
-    cleaned: CleanText | None = None
-    translation_key: str = ""
-    summary_key: str | None = None
-    language: Language | None = None
-    segmentation: Segmentation | None = None
-    translation: Translation | None = None
+    article: Article
+    cleaned: CleanText
+    translation_key: str
+    summary_key: str | None  # None: a translate-only run
+
+
+@dataclass(frozen=True)
+class _Translated:
+    """An article with its translation, and its summary once made or found."""
+
+    prepared: _Prepared
+    translation: Translation
     summary: SummaryRecord | None = None
-    cached: bool = False
-    listed: LedgerEntry | None = None  # unchanged since the last run: listed from the ledger, as it was
-    failure: str | None = None
-    skipped: bool = False  # the failure is a skip: written in a language this tool does not translate
+    cached: bool = False  # every result it needs was in the cache
+
+    @property
+    def source(self) -> InputFile:
+        return self.prepared.source
 
     @property
     def needs_summary(self) -> bool:
-        return self.summary_key is not None and self.summary is None
+        return self.prepared.summary_key is not None and self.summary is None
+
+
+@dataclass(frozen=True)
+class _German:
+    """An article to translate: German (detected, or as --source-lang says)."""
+
+    prepared: _Prepared
+    language: Language
+    segmentation: Segmentation | None = None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    source: InputFile
+    reason: str
+    skipped: bool = False  # not for this tool (another language): not broken
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """An article unchanged since the last run: listed from the ledger, its files as they are."""
+
+    source: InputFile
+    entry: LedgerEntry
+
+
+# How an article ends: written (listed as it was, or briefed now), or failed.
+_Ending = _Listed | _Translated | _Failed
 
 
 # Errors that stop the whole run rather than one article: every other article would meet them.
@@ -285,24 +321,21 @@ class _Run:
         return report
 
     def _articles(self) -> None:
-        wave: list[_Work] = []
+        wave: list[_Prepared | _Translated] = []
         characters = 0
         for source in self.inputs:
             if self.should_stop():
                 raise StopRequested("stopped between articles")
-            work = _Work(source)
-            work.listed = self._unchanged_since_last_run(source)
-            if work.listed is not None:
-                self._conclude(work)
+            if (entry := self._unchanged_since_last_run(source)) is not None:
+                self._conclude(_Listed(source, entry))
                 continue
-            with self._contained(work):
-                self._read_and_look_up(work)
-            if work.failure or work.cached:
-                self._conclude(work)
+            found = self._attempt(source, partial(self._read_and_look_up, source))
+            if isinstance(found, _Failed) or (isinstance(found, _Translated) and not found.needs_summary):
+                self._conclude(found)
                 continue
-            wave.append(work)
-            assert work.cleaned is not None
-            characters += sum(len(p) for p in work.cleaned.paragraphs)
+            wave.append(found)
+            prepared = found if isinstance(found, _Prepared) else found.prepared
+            characters += sum(len(p) for p in prepared.cleaned.paragraphs)
             if characters >= self.wave_characters:
                 self._wave(wave)
                 wave, characters = [], 0
@@ -310,58 +343,71 @@ class _Run:
         if wave:
             self._wave(wave)
 
-    @contextmanager
-    def _contained(self, *works: _Work) -> Iterator[None]:
-        """Whatever goes wrong in here belongs to these articles alone (their failure, with its
-        reason), unless it stops the whole run."""
+    def _attempt(self, source: InputFile, step: Callable[[], _T]) -> _T | _Failed:
+        """`step()`, or the article's failure when it fails (unless that stops the whole run)."""
         try:
-            yield
+            return step()
         except _RUN_STOPPERS:
             raise
-        except InputError as error:
-            for work in works:
-                work.failure = error.reason
-        except SummariseError as error:
-            for work in works:
-                work.failure = str(error)
-        except Exception as error:  # a bug, or a library's surprise: these articles only
-            log.info("unexpected error in %s", ", ".join(str(w.source.path) for w in works), exc_info=True)
-            for work in works:
-                work.failure = f"{type(error).__name__}: {first_line(error)}"
+        except Exception as error:
+            return _Failed(source, self._reason(error, [source]))
 
-    def _conclude(self, work: _Work) -> None:
-        """The one place where an article's outcome is decided: written, or failed (and why)."""
+    def _reason(self, error: Exception, sources: Sequence[InputFile]) -> str:
+        """Why these articles failed, in one line: the library's own words where it raised a
+        typed error; else (a bug, or a library's surprise) the error's type and first line."""
+        if isinstance(error, InputError):
+            return error.reason
+        if isinstance(error, SummariseError):
+            return str(error)
+        log.info("unexpected error in %s", ", ".join(str(s.path) for s in sources), exc_info=error)
+        return f"{type(error).__name__}: {first_line(error)}"
+
+    def _conclude(self, ending: _Ending) -> None:
+        """The one place where an article's outcome is decided and recorded: written, or failed
+        (and why)."""
         written: ArticleOutcome | None = None
-        if work.listed is not None:
-            files = self.output.written_order(work.source)
-            written = ArticleOutcome(work.source, files, True, work.listed.card, False)
-            for warning in work.listed.warnings:
-                log.warning("%s: %s", work.source.path, warning)
-            self.ledger.keep(work.source, work.listed)
-        elif work.failure is None:
-            with self._contained(work):
-                brief = self._brief(work)
-                outputs, rewritten = self.output.write_brief(brief, work.source)
-                written = ArticleOutcome(work.source, outputs, work.cached, BriefCard.of(brief), rewritten)
-                self._record(work, brief, outputs)
-                flags = brief.flags
-                if flags and not work.cached:
-                    retried = " even after a retry" if brief.coverage.retried else ""
-                    log.warning(
-                        "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
-                        work.source.path,
-                        len(flags),
-                        brief.translated_units,
-                        retried,
-                    )
-        if written is None:
-            failure = ArticleFailure(work.source.path, work.failure or "not done", work.skipped)
-            self.report.failures.append(failure)
-        else:
+        if isinstance(ending, _Listed):
+            files = self.output.written_order(ending.source)
+            written = ArticleOutcome(ending.source, files, True, ending.entry.card, False)
+            for warning in ending.entry.warnings:
+                log.warning("%s: %s", ending.source.path, warning)
+            self.ledger.keep(ending.source, ending.entry)
+        elif isinstance(ending, _Translated):
+            outcome = self._attempt(ending.source, partial(self._write, ending))
+            if isinstance(outcome, _Failed):
+                ending = outcome
+            else:
+                written = outcome
+        if isinstance(ending, _Failed):
+            self.report.failures.append(ArticleFailure(ending.source.path, ending.reason, ending.skipped))
+        elif written is not None:
             self.report.articles.append(written)
-            link = self.output.digest_link(work.source)
+            link = self.output.digest_link(written.source)
             self.digest.append(DigestEntry(written.card, link, new=written.rewritten))
         self.progress.advance()
+
+    def _write(self, done: _Translated) -> ArticleOutcome:
+        brief = self._brief(done)
+        outputs, rewritten = self.output.write_brief(brief, done.source)
+        lines = line_keys(done.prepared.article.paragraphs)
+        self.ledger.record(
+            done.prepared.article,
+            lines,
+            self._verdicts(lines),
+            outputs,
+            BriefCard.of(brief),
+            brief.source.warnings,
+        )
+        if brief.flags and not done.cached:
+            retried = " even after a retry" if brief.coverage.retried else ""
+            log.warning(
+                "%s: %d of %d segments doubtful%s (see `flags` in its JSON)",
+                done.source.path,
+                len(brief.flags),
+                brief.translated_units,
+                retried,
+            )
+        return ArticleOutcome(done.source, outputs, done.cached, BriefCard.of(brief), rewritten)
 
     # ------------------------------------------------------------------------- the ledger
 
@@ -376,51 +422,52 @@ class _Run:
     def _verdicts(self, lines: Sequence[str]) -> tuple[int, ...]:
         return self.repeated.verdicts(lines) if self.repeated is not None else (0,) * len(lines)
 
-    def _record(self, work: _Work, brief: Brief, outputs: list[Path]) -> None:
-        assert work.article is not None
-        lines = line_keys(work.article.paragraphs)
-        card = BriefCard.of(brief)
-        self.ledger.record(work.article, lines, self._verdicts(lines), outputs, card, brief.source.warnings)
-
     # ------------------------------------------------------------------------- the stages
 
-    def _read_and_look_up(self, work: _Work) -> None:
-        article = self.read_ahead.pop(work.source, None) or read.read_article(
-            work.source, self.options.max_bytes
-        )
-        work.article = article
+    def _read_and_look_up(self, source: InputFile) -> _Prepared | _Translated:
+        """The article read and cleaned; with its translation (and summary) where the cache has it."""
+        article = self.read_ahead.pop(source, None) or read.read_article(source, self.options.max_bytes)
         for warning in article.warnings:
-            log.warning("%s: %s", work.source.path, warning)
-        work.cleaned = cleaned = clean.clean_paragraphs(
+            log.warning("%s: %s", source.path, warning)
+        cleaned = clean.clean_paragraphs(
             article.paragraphs,
             self.options.keep_boilerplate,
             self.repeated,
             blocks=article.blocks,
             links=article.links,
         )
-        work.translation_key = self.session.translation_key(content_digest(cleaned))
-        work.summary_key = self.session.summary_key(work.translation_key)
-        work.translation = self.store.get(TRANSLATION, work.translation_key, Translation.from_json)
-        if work.translation is not None and work.summary_key is not None:
-            work.summary = self.store.get(SUMMARY, work.summary_key, SummaryRecord.from_json)
-        work.cached = work.translation is not None and not work.needs_summary
+        translation_key = self.session.translation_key(content_digest(cleaned))
+        summary_key = self.session.summary_key(translation_key)
+        prepared = _Prepared(source, article, cleaned, translation_key, summary_key)
+        translation = self.store.get(TRANSLATION, translation_key, Translation.from_json)
+        if translation is None:
+            return prepared
+        summary = None
+        if summary_key is not None:
+            summary = self.store.get(SUMMARY, summary_key, SummaryRecord.from_json)
+        found = _Translated(prepared, translation, summary)
+        return replace(found, cached=not found.needs_summary)
 
-    def _wave(self, wave: list[_Work]) -> None:
-        german: list[_Work] = []
-        for work in wave:
-            if work.translation is None:
-                with self._contained(work):
-                    self._decide_language(work)
-                if work.failure:
-                    self._conclude(work)
-                elif work.translation is None:
-                    german.append(work)
+    def _wave(self, wave: list[_Prepared | _Translated]) -> None:
+        done: dict[InputFile, _Translated] = {}
+        german: list[_German] = []
+        for item in wave:
+            if isinstance(item, _Translated):  # its translation was in the cache
+                done[item.source] = item
+                continue
+            decided = self._attempt(item.source, partial(self._decide_language, item))
+            if isinstance(decided, _Failed):
+                self._conclude(decided)
+            elif isinstance(decided, _Translated):
+                done[item.source] = decided
+            else:
+                german.append(decided)
         if german:
-            self._translate(german)
-        translated = [work for work in wave if work.translation is not None and not work.failure]
+            done.update(self._translate(german))
+        translated = [done[item.source] for item in wave if item.source in done]
         # Summaries for a few articles at a time, batched together; each group is written as soon
         # as it is done, and Ctrl-C takes effect between groups.
-        to_summarise = sum(1 for w in translated if w.needs_summary)
+        to_summarise = sum(1 for t in translated if t.needs_summary)
         if to_summarise:
             self._loading("summariser")
         size = self.session.summary_group() if to_summarise else len(translated)
@@ -430,11 +477,11 @@ class _Run:
             if self.should_stop():
                 raise StopRequested("stopped between articles")
             group = translated[start : start + size]
-            needing = [work for work in group if work.needs_summary]
-            self._summarise(needing)
+            needing = [t for t in group if t.needs_summary]
+            summarised = self._summarise(needing)
             self.progress.step(len(needing))
-            for work in group:
-                self._conclude(work)
+            for item in group:
+                self._conclude(summarised.get(item.source, item))
 
     def _loading(self, role: str) -> None:
         if role not in self.session.loaded:
@@ -443,52 +490,67 @@ class _Run:
                 f"loading the {role}" + (" (first use: converting it, once)" if converting else "")
             )
 
-    def _decide_language(self, work: _Work) -> None:
-        assert work.cleaned is not None
-        decision = decide_language(work.cleaned, self.session.language_of)
-        work.language = decision.language
-        work.failure, work.skipped = decision.failure, decision.skipped
-        if decision.passed is not None:
-            work.translation = decision.passed
-            self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
+    def _decide_language(self, prepared: _Prepared) -> _German | _Translated | _Failed:
+        decision = decide_language(prepared.cleaned, self.session.language_of)
+        if decision.failure is not None:
+            return _Failed(prepared.source, decision.failure, decision.skipped)
+        if decision.passed is not None:  # English, passed through
+            self.store.put(TRANSLATION, prepared.translation_key, decision.passed.to_json())
+            return _Translated(prepared, decision.passed)
+        assert decision.language is not None
+        return _German(prepared, decision.language)
 
-    def _translate(self, works: list[_Work]) -> None:
+    def _translate(self, german: list[_German]) -> dict[InputFile, _Translated]:
         """Segment every article, translate all segments together, then rebuild each article."""
         self._loading("translator")
         translator = self.session.translator()  # its tokenizer measures the segments
-        for work in works:
-            with self._contained(work):
-                assert work.cleaned is not None
-                work.segmentation = segment_paragraphs(
-                    work.cleaned.paragraphs,
-                    translator.count_tokens,
-                    self.session.translation.segment_tokens,
-                    work.cleaned.blocks,
-                )
-        for work in [w for w in works if w.failure]:
-            self._conclude(work)
-        works = [work for work in works if not work.failure]
-        headlines = [w.cleaned.headline for w in works if w.cleaned and w.cleaned.headline]
-        texts = [
-            *headlines,
-            *(s.text for w in works if w.segmentation for s in w.segmentation.segments if not s.verbatim),
+        budget = self.session.translation.segment_tokens
+        segmented: list[_German] = []
+        for item in german:
+            cleaned = item.prepared.cleaned
+            segmentation = self._attempt(
+                item.prepared.source,
+                partial(
+                    segment_paragraphs, cleaned.paragraphs, translator.count_tokens, budget, cleaned.blocks
+                ),
+            )
+            if isinstance(segmentation, _Failed):
+                self._conclude(segmentation)
+            else:
+                segmented.append(replace(item, segmentation=segmentation))
+        texts = [h for item in segmented if (h := item.prepared.cleaned.headline)]
+        texts += [
+            s.text
+            for item in segmented
+            if item.segmentation
+            for s in item.segmentation.segments
+            if not s.verbatim
         ]
-        with self._contained(*works):
+        done: dict[InputFile, _Translated] = {}
+        try:
             known = self._memory(translator).translate(texts, should_stop=self.should_stop)
-            for work in works:
-                assert work.cleaned is not None and work.segmentation is not None and work.language
-                work.translation = assemble_translation(
-                    work.cleaned.headline,
-                    len(work.cleaned.paragraphs),
-                    work.segmentation,
-                    work.language.record(translated=True),
+            for item in segmented:
+                cleaned = item.prepared.cleaned
+                assert item.segmentation is not None
+                translation = assemble_translation(
+                    cleaned.headline,
+                    len(cleaned.paragraphs),
+                    item.segmentation,
+                    item.language.record(translated=True),
                     known,
                     translator.engine.description,
-                    work.cleaned.blocks,
+                    cleaned.blocks,
                 )
-                self.store.put(TRANSLATION, work.translation_key, work.translation.to_json())
-        for work in [w for w in works if w.failure]:  # the batch as a whole failed
-            self._conclude(work)
+                self.store.put(TRANSLATION, item.prepared.translation_key, translation.to_json())
+                done[item.prepared.source] = _Translated(item.prepared, translation)
+        except _RUN_STOPPERS:
+            raise
+        except Exception as error:  # the batch as a whole failed: each of its articles
+            reason = self._reason(error, [item.prepared.source for item in segmented])
+            for item in segmented:
+                self._conclude(_Failed(item.prepared.source, reason))
+            return {}
+        return done
 
     def _memory(self, translator: Translator) -> TranslationMemory:
         """The translation memory in front of the translator (one for the run: it counts)."""
@@ -501,50 +563,56 @@ class _Run:
             )
         return self.memory
 
-    def _summarise(self, works: list[_Work]) -> None:
-        if not works:
-            return
-        with self._contained(*works):
+    def _summarise(self, needing: list[_Translated]) -> dict[InputFile, _Translated | _Failed]:
+        """Each article's summary (or its failure), made together in shared batches."""
+        results: dict[InputFile, _Translated | _Failed] = {}
+        if not needing:
+            return results
+        try:
             self._loading("summariser")
             summariser = self.session.summariser()
-            translated = [w for w in works if w.translation is not None]
-            texts = [summary_input(w.translation) for w in translated if w.translation]
 
             def keep(done: dict[int, Summary | SummariseError]) -> None:
                 # Stored as they come: on a cluster, a stopped driver keeps the summaries made.
                 for index, outcome in done.items():
-                    work = translated[index]
+                    item = needing[index]
                     if isinstance(outcome, SummariseError):
-                        work.failure = str(outcome)
+                        results[item.source] = _Failed(item.source, str(outcome))
                         continue
-                    work.summary = SummaryRecord(
+                    record = SummaryRecord(
                         outcome.text, outcome.chunks, outcome.rounds, summariser.engine.description
                     )
-                    assert work.summary_key is not None
-                    self.store.put(SUMMARY, work.summary_key, work.summary.to_json())
+                    assert item.prepared.summary_key is not None
+                    self.store.put(SUMMARY, item.prepared.summary_key, record.to_json())
+                    results[item.source] = replace(item, summary=record)
 
-            summariser.summarise_many(texts, keep)
+            summariser.summarise_many([summary_input(t.translation) for t in needing], keep)
+        except _RUN_STOPPERS:
+            raise
+        except Exception as error:  # the group as a whole failed: each of its articles
+            reason = self._reason(error, [item.source for item in needing])
+            return {item.source: _Failed(item.source, reason) for item in needing}
+        return results
 
     # ------------------------------------------------------------------------- the brief
 
-    def _brief(self, work: _Work) -> Brief:
-        article, translation, cleaned = work.article, work.translation, work.cleaned
-        assert article is not None and translation is not None and cleaned is not None
+    def _brief(self, done: _Translated) -> Brief:
+        article, cleaned, translation = done.prepared.article, done.prepared.cleaned, done.translation
         warnings = list(article.warnings)
-        for note in (self.output.shortened_name(work.source), much_removed_note(cleaned)):
+        for note in (self.output.shortened_name(done.source), much_removed_note(cleaned)):
             if note is not None:
-                log.warning("%s: %s", work.source.path, note)
+                log.warning("%s: %s", done.source.path, note)
                 warnings.append(note)
-        summariser_engine = work.summary.engine if work.summary else None
+        summariser_engine = done.summary.engine if done.summary else None
         parts = BriefParts(
             translation=translation,
-            summary=work.summary,
+            summary=done.summary,
             models=self.session.models_used(
                 translation.engine if translation.translated else "", summariser_engine
             ),
             settings=self.session.settings(),
             keep_boilerplate=self.options.keep_boilerplate,
-            cached=work.cached,
+            cached=done.cached,
             created=self.created,
         )
         return assemble_brief(article, cleaned, warnings, parts)
