@@ -37,7 +37,7 @@ def test_the_stages_load_no_model_and_touch_no_store() -> None:
 def test_the_cli_goes_through_the_library() -> None:
     """The command line parses and prints: the store, the models and their loaders are reached
     through the library (pipeline, manage, config), never directly."""
-    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline", "report"}
+    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline", "report", "terminal"}
 
 
 def test_options_are_declared_below_everything_that_uses_them() -> None:
@@ -74,3 +74,10 @@ def test_the_store_and_the_output_folder_know_no_stage_and_no_model() -> None:
         assert not imports[stage] & {"pipeline", "cli", "session", "memory"}, stage
     cli = (REPO / "summarise" / "cli.py").read_text(encoding="utf-8")
     assert not any(part in cli for part in ("sqlite", '/ "ct2"', "DB_NAME", "converted_models /"))
+
+
+def test_the_terminal_knows_nothing_of_the_library() -> None:
+    """Progress bars, messages and signals: the CLI's alone, and about the terminal only."""
+    imports = graph()
+    assert imports["terminal"] == set()
+    assert {name for name, used in imports.items() if "terminal" in used} == {"cli"}

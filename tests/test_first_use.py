@@ -243,9 +243,9 @@ def test_the_tiny_summariser_of_the_readme_is_built_in_one_command(tmp_path: Pat
 def test_the_progress_lines_show_time_for_a_phase_without_steps_and_no_eta_before_an_article(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from summarise import cli
+    from summarise import terminal
 
-    with cli._TqdmProgress() as progress:
+    with terminal.TqdmProgress() as progress:
         progress.start(8)
         progress.phase("loading the translator (first use: converting it, once)")
         progress.current.refresh()
@@ -261,19 +261,19 @@ def test_the_progress_lines_show_time_for_a_phase_without_steps_and_no_eta_befor
         progress.current.refresh()
         drawn = capsys.readouterr().err
         assert "5/10" in drawn and "1/8 [" in drawn and "article/s]" in drawn
-        cli._say("Ctrl-C: stopping after the current batch")  # above the bars, not into them
+        terminal.say("Ctrl-C: stopping after the current batch")  # above the bars, not into them
         said = capsys.readouterr().err
         assert "Ctrl-C: stopping after the current batch\n" in said
     capsys.readouterr()  # the bars cleared away
-    cli._say("after the run")
+    terminal.say("after the run")
     assert capsys.readouterr().err == "after the run\n"
 
 
 def test_transformers_bars_stay_out_of_ours_with_verbose_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from summarise import cli
+    from summarise import terminal
 
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
     monkeypatch.delenv("TRANSFORMERS_VERBOSITY", raising=False)
-    cli._configure_logging(verbose=True)
+    terminal.configure_logging(verbose=True)
     assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
     assert "TRANSFORMERS_VERBOSITY" not in os.environ  # -v shows the libraries' warnings
