@@ -18,6 +18,7 @@ import traceback
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -27,7 +28,15 @@ import typer.core
 from . import __version__
 from .config import load_config, options_for
 from .errors import SummariseError, first_line
-from .options import DEFAULT_FOLDERS, OPTION_BY_KEY, OPTIONS, Command, OptionSpec
+from .options import (
+    DEFAULT_FOLDERS,
+    IDLE_RELEASE_SECONDS,
+    OPTION_BY_KEY,
+    OPTIONS,
+    SETTLE_SECONDS,
+    Command,
+    OptionSpec,
+)
 from .terminal import (
     UNWRITABLE,
     StdoutUnwritable,
@@ -243,6 +252,122 @@ def brief(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
 def translate(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
     """Translate every article to English (.txt + .json per article), without summaries."""
     _run(paths, "translate", given, shown)
+
+
+_WATCH_EXAMPLES = """Examples:
+
+\b
+  summarise watch ~/inbox -o ~/briefs          # brief what arrives, until Ctrl-C or SIGTERM
+  summarise watch /mnt/share/inbox --poll      # a network share: look every second
+"""
+
+
+@app.command(epilog=_WATCH_EXAMPLES)
+@with_run_options("brief")
+def watch(
+    inboxes: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Folders to watch (recursively); articles in them when the watch starts are briefed first.",
+            metavar="INBOX",
+            show_default=False,
+            readable=False,
+        ),
+    ],
+    poll: Annotated[
+        bool,
+        typer.Option(
+            "--poll",
+            help="Look at the folders every second instead of waiting for the system's events (network "
+            "shares and other file systems whose changes raise no events).",
+        ),
+    ] = False,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0.1,
+            max=3600.0,
+            help="Seconds a file's size and time must stay the same before it counts as complete (a "
+            "file closed after writing, or renamed into place, counts at once).",
+        ),
+    ] = SETTLE_SECONDS,
+    release_after: Annotated[
+        float,
+        typer.Option(
+            "--release-after",
+            min=1.0,
+            max=7 * 86_400.0,
+            help="Seconds without work after which the models are released (memory back to the system; "
+            "the next article loads them again, seconds).",
+        ),
+    ] = IDLE_RELEASE_SECONDS,
+    *,
+    given: dict[str, Any],
+    shown: Presentation,
+) -> None:
+    """Brief each article that arrives in INBOX once it is complete, and again when it changes."""
+    from .watch import Watcher, WatchSettings
+
+    configure_logging(shown.verbose)
+    for inbox in inboxes:
+        if not inbox.is_dir():
+            _fail(f"{inbox}: not a folder (watch takes the folders articles arrive in)")
+    stop = StopRequest()
+    told: set[tuple[str, str]] = set()  # failures already said: a file that keeps failing is said once
+
+    def on_run(report: RunReport, why: str) -> None:
+        _say_watch_run(report, why, told, shown, out_dir)
+
+    try:
+        options = options_for("brief", given)
+        out_dir = options.out_dir
+        settings = WatchSettings(polling=poll, settle=settle, idle_release=release_after)
+        watcher = Watcher(
+            inboxes,
+            options,
+            settings,
+            on_run,
+            stop.is_set,
+            on_release=lambda: log.info("models released after %g s without work", release_after),
+        )
+        if not shown.quiet:
+            where = ", ".join(str(i) for i in inboxes)
+            say(f"watching {where} (Ctrl-C stops); briefs in {out_dir}")
+        with stop_on_first_signal(stop):
+            last = watcher.run()
+    except SummariseError as error:
+        _fail(str(error))
+    except KeyboardInterrupt:  # a second signal, or a batch that outlasted the grace
+        say(f"stopped: briefs in {out_dir} are whole; run the same command again to go on")
+        raise typer.Exit(0) from None
+    except StdoutUnwritable:
+        raise
+    except Exception as error:
+        _unexpected(error, shown.verbose)
+    if last is not None and last.aborted:
+        raise typer.Exit(2)
+    if not shown.quiet:
+        say(f"stopped: briefs in {out_dir} are whole")
+    raise typer.Exit(0)
+
+
+def _say_watch_run(
+    report: RunReport, why: str, told: set[tuple[str, str]], shown: Presentation, out_dir: Path
+) -> None:
+    """What a run of the watch did, in a line stamped with the local time; each failure once."""
+    for failure in report.failures:
+        if (str(failure.path), failure.reason) not in told:
+            told.add((str(failure.path), failure.reason))
+            say(f"{'skipped' if failure.skipped else 'error'}: {failure.path}: {failure.reason}")
+    if report.aborted:
+        say(f"error: {report.aborted.reason}")
+    elif not shown.quiet and (why == "start" or any(a.rewritten for a in report.articles)):
+        stamp = datetime.now().astimezone().strftime("%H:%M:%S")
+        nothing = not report.articles and not report.failures
+        say(f"{stamp} {'no articles yet' if nothing else _closing_line(report, 'brief', out_dir)}")
+    if shown.json_report:  # one line per run: JSON Lines
+        out(json.dumps(report.to_json(), ensure_ascii=False))
 
 
 STANDARD_INPUT = Path("-")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,11 +164,15 @@ class Setting:
 
 
 def settings(
-    command: Command, given: Mapping[str, Any] | None = None, config: Config | None = None
+    command: Command,
+    given: Mapping[str, Any] | None = None,
+    config: Config | None = None,
+    only: Iterable[str] | None = None,
 ) -> dict[str, Setting]:
     """Every option of `command` (by its key, as in OPTIONS), each with where it came from: the
     value given (None: not given), else the environment's, else the config file's, else the model
-    manifest's, else the default. The one place where options, environment and file meet."""
+    manifest's, else the default (`only`: these keys alone). The one place where options,
+    environment and file meet."""
     given = given or {}
     unknown = sorted(set(given) - {spec.key for spec in OPTIONS if command in spec.commands})
     if unknown:
@@ -176,8 +180,9 @@ def settings(
     config = config if config is not None else load_config()
     manifest: dict[str, ModelSpec] | None = None
     resolved: dict[str, Setting] = {}
+    wanted = set(only) if only is not None else None
     for spec in OPTIONS:
-        if command not in spec.commands:
+        if command not in spec.commands or (wanted is not None and spec.key not in wanted):
             continue
         from_file = config.get(spec.config_key(command))
         if given.get(spec.key) is not None:

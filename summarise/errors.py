@@ -87,6 +87,11 @@ class ConfigError(SummariseError):
     """A bad option, manifest or output location."""
 
 
+class NoArticles(ConfigError):
+    """The paths of a run hold no article file at all (a usage error for a run; for a watched
+    inbox, only nothing to do yet)."""
+
+
 class OutputError(SummariseError):
     """An output that cannot be written: that article fails, the others go on."""
 

@@ -67,7 +67,8 @@ def pull_models(pin: bool = False) -> list[PulledModel]:
 def cache_folder(given: Path | None = None) -> Path:
     """The cache folder a run would use: `given` (--cache-dir), else the environment's, else the
     config file's, else the user cache folder."""
-    folder: Path | None = config.settings("translate", {"cache_dir": given})["cache_dir"].value
+    resolved = config.settings("translate", {"cache_dir": given}, only=["cache_dir"])
+    folder: Path | None = resolved["cache_dir"].value
     return cache_dir(folder)
 
 

@@ -28,6 +28,13 @@ Command = Literal["brief", "translate"]  # brief: translation and summary; trans
 
 MEGABYTE = 2**20
 DEFAULT_MAX_BYTES = 20 * MEGABYTE
+# `summarise watch`: a file whose size and modification time stayed the same this long is taken as
+# complete; articles arriving within DEBOUNCE_SECONDS of each other are briefed in one run; without
+# work for IDLE_RELEASE_SECONDS the models are released (a translator and a summariser hold about
+# 1.5 GB), and the next article loads them again (seconds, from the converted copies in the cache).
+SETTLE_SECONDS = 2.0
+DEBOUNCE_SECONDS = 1.0
+IDLE_RELEASE_SECONDS = 15 * 60.0
 # Where a command writes when no -o and no config file says.
 DEFAULT_FOLDERS: dict[str, Path] = {"brief": Path("briefs"), "translate": Path("translations")}
 

@@ -43,6 +43,7 @@ from .errors import (
     ConfigError,
     InputError,
     ModelLoadError,
+    NoArticles,
     OutputError,
     OutputFolderUnusable,
     StopRequested,
@@ -54,10 +55,7 @@ from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import SEGMENTS_PER_PASS, TranslationMemory
 from .options import Options
 from .output_folder import OutputFolder
-from .read import (
-    Article,
-    InputFile,
-)
+from .read import SUPPORTED_SUFFIXES, Article, InputFile
 from .render import (
     Digest,
     DigestEntry,
@@ -137,6 +135,17 @@ class Briefer:
         self._session = None
         self.store.close()
 
+    @property
+    def holds_models(self) -> bool:
+        """Whether a model (or the language detector) is loaded and held."""
+        session = self._session
+        return session is not None and bool(session.loaded or session.load_seconds)
+
+    def release_models(self) -> None:
+        """Let the models go (a long-lived watcher, idle); the next run that needs one loads it
+        again. The store stays open."""
+        self._session = None
+
     def session(self) -> ModelSession:
         """The model session: resolved once (no model loaded until one is used)."""
         if self._session is None:
@@ -160,7 +169,8 @@ class Briefer:
                     f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
                     "articles: give the folder the articles are in"
                 )
-            raise ConfigError("no .txt, .md or .html files found in " + ", ".join(str(p) for p in paths))
+            suffixes = ", ".join(SUPPORTED_SUFFIXES)
+            raise NoArticles(f"no article files ({suffixes}) found in " + ", ".join(str(p) for p in paths))
         if not inputs:
             return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
         store.check()

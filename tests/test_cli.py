@@ -149,7 +149,7 @@ def test_no_articles_is_a_usage_error(tmp_path: Path, tiny_marian: Path, tiny_ba
         app, brief_args(tmp_path / "empty-folder", tmp_path / "out", tiny_marian, tiny_bart)
     )
     assert result.exit_code == 2
-    assert "no .txt, .md or .html files" in result.stderr
+    assert "no article files (.txt, .md, .html, .htm) found in" in result.stderr
 
 
 def run_console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -130,3 +130,13 @@ def test_a_boolean_from_the_config_file_is_overridden_on_the_command_line(tmp_pa
     write_config(tmp_path, "keep_boilerplate = true\n")
     assert options_for("brief").keep_boilerplate is True
     assert options_for("brief", {"keep_boilerplate": False}).keep_boilerplate is False
+
+
+def test_every_option_is_in_the_cli_reference() -> None:
+    """docs/cli.md lists every option: a declaration without a line there fails here."""
+    from support import REPO
+
+    reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    for spec in OPTIONS:
+        flag = spec.flags[0].split("/")[0]
+        assert f"| `{flag}`" in reference, flag

@@ -1,0 +1,250 @@
+"""Watching an inbox: each article is briefed once it is complete, and again when it changes.
+
+File-system events (watchdog: inotify where there is one, polling where asked, e.g. a network
+share) say which files changed; a file counts as complete when it was closed after writing, or when
+its size and modification time have stayed the same for `settle` seconds (a browser's download, a
+copy over the network). Articles that arrive together are briefed in one run, once no event has
+come for `debounce` seconds: the evidence across articles applies to them as to any run.
+
+Every run is a run of one long-lived `Briefer` over the whole inbox: unchanged articles cost a
+look at the output folder's ledger, a changed one is briefed again, one that arrived while nothing
+watched is briefed at the start. The models are loaded by the first run that needs them and
+released after `idle_release` seconds without work (loaded again on demand). A `kill -9` loses
+nothing (every output is written whole, every result cached as it is made) and the next start
+redoes nothing that was finished.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import NoArticles
+from .options import DEBOUNCE_SECONDS, IDLE_RELEASE_SECONDS, SETTLE_SECONDS, Options
+from .pipeline import Briefer
+from .read import SUPPORTED_SUFFIXES
+from .report import RunReport
+
+# Names of files still being written or not the user's: partial downloads, editors' swap and lock
+# files, office lock files, backups.
+_TEMPORARY = re.compile(
+    r"^\.|^~\$|^#.*#$|~$|\.(?:part|partial|crdownload|download|tmp|temp|swp|swo|swx|bak|filepart)$",
+    re.IGNORECASE,
+)
+
+
+def is_temporary(name: str) -> bool:
+    """A name that is never an article: hidden, or a file still being written (`.part`,
+    `.crdownload`, `.tmp`), an editor's swap or backup file (`.swp`, `~`, `#a#`)."""
+    return _TEMPORARY.search(name) is not None
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    since: float  # when this size and time were first seen
+    closed: bool = False  # closed after writing: complete as soon as it stays the same
+
+
+@dataclass
+class ArrivalTracker:
+    """Files that changed, until each is complete; the batch to brief once all are, and no event
+    has come for `debounce` seconds. Thread-safe: the observer's thread reports, the watcher's
+    thread asks."""
+
+    settle: float = SETTLE_SECONDS
+    debounce: float = DEBOUNCE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _pending: dict[Path, _Seen | None] = field(default_factory=dict)
+    _last_event: float = float("-inf")
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def saw(self, path: Path, closed: bool = False) -> None:
+        """A file was created, written, closed after writing, or moved in."""
+        with self._changed:
+            seen = self._pending.get(path)
+            if seen is not None and closed:
+                seen.closed = True
+            elif seen is None and closed:
+                self._pending[path] = _Seen(-1, -1, self.clock(), closed=True)
+            else:
+                self._pending.setdefault(path, None)
+            self._last_event = self.clock()
+            self._changed.notify_all()
+
+    def gone(self, path: Path) -> None:
+        """A file was deleted or moved away: nothing to wait for."""
+        with self._changed:
+            self._pending.pop(path, None)
+            self._last_event = self.clock()
+            self._changed.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        with self._changed:
+            return len(self._pending)
+
+    def ready(self) -> list[Path] | None:
+        """The files to brief now (all complete, the debounce over), or None to wait longer. A
+        file that vanished or that cannot be looked at is dropped (the run says what is wrong
+        with a file it finds; one that is gone is no article)."""
+        with self._changed:
+            if not self._pending:
+                return None
+            now = self.clock()
+            if now - self._last_event < self.debounce:
+                return None
+            complete = True
+            for path, seen in list(self._pending.items()):
+                try:
+                    status = path.stat()
+                except OSError:
+                    del self._pending[path]
+                    continue
+                shape = (status.st_size, status.st_mtime_ns)
+                if seen is None or (seen.size, seen.mtime_ns) != shape:
+                    closed = seen.closed if seen is not None else False
+                    self._pending[path] = _Seen(*shape, now, closed)
+                    complete = False
+                elif not (seen.closed or now - seen.since >= self.settle):
+                    complete = False
+            if not complete or not self._pending:
+                return None
+            batch = sorted(self._pending)
+            self._pending.clear()
+            return batch
+
+    def wait(self, timeout: float) -> None:
+        """Until an event comes, or `timeout` seconds."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+
+def _handler(tracker: ArrivalTracker, ignored: Sequence[Path]) -> Any:
+    """The watchdog event handler: articles' files only, never the output folder's."""
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+    kept_out = [str(folder.resolve()) for folder in ignored]
+
+    def article(raw: bytes | str) -> Path | None:
+        path = Path(raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw)
+        if is_temporary(path.name) or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return None
+        if any(part.startswith(".") for part in path.parts[:-1] if part not in (".", "..")):
+            return None  # inside a hidden folder: discovery does not walk those either
+        where = str(path.resolve())
+        if any(where == folder or where.startswith(folder + "/") for folder in kept_out):
+            return None
+        return path
+
+    class InboxEvents(FileSystemEventHandler):  # type: ignore[misc]
+        def on_created(self, event: FileSystemEvent) -> None:
+            if not event.is_directory and (path := article(event.src_path)):
+                tracker.saw(path)
+
+        def on_modified(self, event: FileSystemEvent) -> None:
+            self.on_created(event)
+
+        def on_closed(self, event: FileSystemEvent) -> None:
+            if not event.is_directory and (path := article(event.src_path)):
+                tracker.saw(path, closed=True)
+
+        def on_moved(self, event: FileSystemEvent) -> None:
+            if event.is_directory:
+                tracker.saw(Path(str(event.dest_path)))  # a folder moved in: its articles with the next run
+                return
+            if path := article(event.src_path):
+                tracker.gone(path)
+            if path := article(event.dest_path):  # an atomic rename into place is complete
+                tracker.saw(path, closed=True)
+
+        def on_deleted(self, event: FileSystemEvent) -> None:
+            if not event.is_directory and (path := article(event.src_path)):
+                tracker.gone(path)
+
+    return InboxEvents()
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    polling: bool = False  # poll the folders instead of waiting for the system's events
+    settle: float = SETTLE_SECONDS
+    debounce: float = DEBOUNCE_SECONDS
+    idle_release: float = IDLE_RELEASE_SECONDS
+    poll_interval: float = 1.0  # with polling: how often the folders are looked at
+
+
+class Watcher:
+    """Briefs what arrives in `inboxes` until `should_stop()`; each run's report goes to
+    `on_run` as it ends (`why`: "start" or the number of files that arrived)."""
+
+    def __init__(
+        self,
+        inboxes: Sequence[Path],
+        options: Options,
+        settings: WatchSettings,
+        on_run: Callable[[RunReport, str], None],
+        should_stop: Callable[[], bool],
+        on_release: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.inboxes = list(inboxes)
+        self.options = options
+        self.settings = settings
+        self.on_run = on_run
+        self.should_stop = should_stop
+        self.on_release = on_release
+        self.tracker = ArrivalTracker(settings.settle, settings.debounce)
+        self.briefer = Briefer.open(options)
+        self.briefer.session()  # the models resolved now: one missing is said before the watch begins
+
+    def run(self) -> RunReport | None:
+        """Watch until asked to stop; returns the last run's report (None: no run). A run that
+        had to stop (a full disk, a model that cannot load) ends the watch: its report says why."""
+        observer = self._observer()
+        try:
+            report = self._brief("start")
+            idle_since = time.monotonic()
+            while not self.should_stop() and report.aborted is None:
+                batch = self.tracker.ready()
+                if batch:
+                    report = self._brief(f"{len(batch)} changed")
+                    idle_since = time.monotonic()
+                    continue
+                if self.briefer.holds_models and time.monotonic() - idle_since >= self.settings.idle_release:
+                    self.briefer.release_models()
+                    gc.collect()
+                    self.on_release()
+                self.tracker.wait(0.25 if self.tracker.waiting else 0.5)
+            return report
+        finally:
+            observer.stop()
+            observer.join()
+            self.briefer.close()
+
+    def _brief(self, why: str) -> RunReport:
+        try:
+            report = self.briefer.run(self.inboxes, None, self.should_stop)
+        except NoArticles:  # an empty inbox: nothing to do yet
+            report = RunReport()
+        self.on_run(report, why)
+        return report
+
+    def _observer(self) -> Any:
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        observer: Any = (
+            PollingObserver(timeout=self.settings.poll_interval) if self.settings.polling else Observer()
+        )
+        handler = _handler(self.tracker, [self.options.out_dir])
+        for inbox in self.inboxes:
+            observer.schedule(handler, str(inbox), recursive=True)
+        observer.start()
+        return observer
