@@ -74,7 +74,10 @@ def decide_language(cleaned: CleanText, identify: Callable[[Sequence[str]], Lang
             language, passed_through(cleaned.headline, cleaned.paragraphs, record, blocks)
         )
     if language.code != GERMAN:
-        reason = f"written in {language.describe()}, not German: skipped (--source-lang de forces it)"
+        reason = (
+            f"written in {language.describe()}, not German "
+            "(to translate it as German anyway: --source-lang de)"
+        )
         return LanguageDecision(language, failure=reason, skipped=True)
     return LanguageDecision(language)
 

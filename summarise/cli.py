@@ -412,7 +412,8 @@ def _run(paths: list[Path], command: Command, given: dict[str, Any], shown: Pres
     except Exception as error:
         _unexpected(error, shown.verbose)
     for failure in report.failures:
-        say(f"error: {'-' if filtering else failure.path}: {failure.reason}")
+        prefix = "skipped" if failure.skipped else "error"
+        say(f"{prefix}: {'-' if filtering else failure.path}: {failure.reason}")
     if report.aborted:
         say(f"error: {report.aborted.reason}")
         if report.aborted.advice:

@@ -92,7 +92,8 @@ class RunReport:
             return 2
         if self.interrupted:
             return 128 + self.stop_signal  # as a shell reports a process that signal stopped
-        return 1 if self.failures else 0
+        # Skipped articles (another language, not an article) are not failures: no exit 1.
+        return 1 if any(not failure.skipped for failure in self.failures) else 0
 
     def to_json(self) -> dict[str, Any]:
         """The run as one JSON object (`--json`): a contract for scripts, like the brief's JSON."""

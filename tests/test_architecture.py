@@ -25,7 +25,12 @@ def test_the_data_modules_and_leaves_import_nothing_of_the_package() -> None:
 def test_only_the_front_imports_the_cli_and_the_orchestrator() -> None:
     imports = graph()
     assert {name for name, used in imports.items() if "cli" in used} == set()
-    assert {name for name, used in imports.items() if "pipeline" in used} == {"cli", "bench", "__init__", "watch"}
+    assert {name for name, used in imports.items() if "pipeline" in used} == {
+        "cli",
+        "bench",
+        "__init__",
+        "watch",
+    }
 
 
 def test_the_stages_load_no_model_and_touch_no_store() -> None:
@@ -37,7 +42,16 @@ def test_the_stages_load_no_model_and_touch_no_store() -> None:
 def test_the_cli_goes_through_the_library() -> None:
     """The command line parses and prints: the store, the models and their loaders are reached
     through the library (pipeline, manage, config), never directly."""
-    assert graph()["cli"] <= {"config", "errors", "options", "manage", "pipeline", "report", "terminal", "watch"}
+    assert graph()["cli"] <= {
+        "config",
+        "errors",
+        "options",
+        "manage",
+        "pipeline",
+        "report",
+        "terminal",
+        "watch",
+    }
 
 
 def test_options_are_declared_below_everything_that_uses_them() -> None:

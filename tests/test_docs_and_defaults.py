@@ -21,7 +21,9 @@ def cli_options() -> set[str]:
         command = stack.pop()
         stack.extend(getattr(command, "commands", {}).values())
         for param in command.params:
-            options.update(o for o in [*param.opts, *param.secondary_opts] if o.startswith("--") and o != "--help")
+            options.update(
+                o for o in [*param.opts, *param.secondary_opts] if o.startswith("--") and o != "--help"
+            )
     return options
 
 
