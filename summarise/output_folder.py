@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from . import render
 from .brief import Brief, shown
@@ -162,7 +163,9 @@ class OutputFolder:
         if not self.with_summary:
             return {pages[0]: render.render_translation(brief), json_path: record}
         markdown = render.render_brief(brief)
-        return {pages[0]: markdown, pages[1]: render.render_brief_html(brief, markdown), json_path: record}
+        digest = os.path.relpath(self.folder / DIGEST_HTML_NAME, pages[1].parent).replace(os.sep, "/")
+        html = render.render_brief_html(brief, markdown, digest=quote(digest))
+        return {pages[0]: markdown, pages[1]: html, json_path: record}
 
     # ------------------------------------------------------------------------- the digest
 

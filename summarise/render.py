@@ -243,11 +243,45 @@ def render_digest_html(digest: Digest) -> str:
     return _PAGE.format(title=escape(digest.headline), body="\n".join(parts))
 
 
-def render_brief_html(brief: Brief, markdown: str) -> str:
+def render_brief_html(brief: Brief, markdown: str, digest: str | None = None) -> str:
     """A brief's HTML page: its Markdown (where article text is already text) rendered by a
-    CommonMark library with raw HTML switched off, so nothing from an article becomes markup."""
-    body = _commonmark().render(markdown)
-    return _PAGE.format(title=escape(shown(brief.title)), body=body)
+    CommonMark library with raw HTML switched off, so nothing from an article becomes markup.
+    The page leads somewhere: to the digest (`digest`: its address from the page) and to the
+    source file, and each [?n] marker to its entry under "Check these"."""
+    body = _linked_markers(_commonmark().render(markdown), len(brief.flags))
+    links = [f'<a href="{escape(digest)}">Digest</a>'] if digest else []
+    links.append(f'<a href="{escape(_file_address(brief.source.path))}">Source file</a>')
+    nav = f'<p class="meta">{" · ".join(links)}</p>\n'
+    return _PAGE.format(title=escape(shown(brief.title)), body=nav + body)
+
+
+# The heading of the doubts' list, as CommonMark renders `## Check these`.
+_CHECK_THESE_HTML = "<h2>Check these</h2>"
+
+
+def _linked_markers(body: str, flags: int) -> str:
+    """Each [?n] of the text a link to entry n of "Check these", and each entry its target."""
+    if not flags or _CHECK_THESE_HTML not in body:
+        return body
+    text, doubts = body.split(_CHECK_THESE_HTML, 1)
+    known = range(1, flags + 1)
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f'<a href="#check-{n}">[?{n}]</a>' if n in known else match.group(0)
+
+    def target(match: re.Match[str]) -> str:
+        return f'<li id="check-{match.group(2)}">{match.group(1) or ""}[?{match.group(2)}]'
+
+    text = re.sub(r"\[\?(\d+)\]", link, text)
+    doubts = re.sub(r"<li>(\s*<p>)?\[\?(\d+)\]", target, doubts)
+    return text + _CHECK_THESE_HTML + doubts
+
+
+def _file_address(path: Path) -> str:
+    """A file's address for a link (file:///...), wherever the page is opened from; any byte of
+    its name (one that is not UTF-8 too) percent-encoded."""
+    return "file://" + quote(os.fsencode(os.path.abspath(path)))
 
 
 @functools.cache

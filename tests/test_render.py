@@ -18,6 +18,7 @@ from summarise.render import (
     DigestEntry,
     DigestProblem,
     render_brief,
+    render_brief_html,
     render_digest,
     render_digest_html,
     render_json,
@@ -133,3 +134,19 @@ def test_a_doubtful_headline_is_marked_in_the_title_and_explained_first() -> Non
         "target": "Rules rules rules rules",
     }
     assert Brief.from_json(record).to_json() == record
+
+
+def test_a_brief_page_leads_to_the_digest_the_source_and_each_doubt() -> None:
+    brief = Brief.from_json(json.loads((GOLDEN / "flagged.json").read_text(encoding="utf-8")))
+    assert brief.flags
+    page = render_brief_html(brief, render_brief(brief), digest="../digest.html")
+    assert '<a href="../digest.html">Digest</a>' in page
+    source = re.search(r'<a href="(file://[^"]+)">Source file</a>', page)
+    assert source is not None and source.group(1).endswith(brief.source.path.name)
+    text, doubts = page.split("<h2>Check these</h2>")
+    for n in range(1, len(brief.flags) + 1):
+        assert f'<a href="#check-{n}">[?{n}]</a>' in text  # the marker leads to its entry
+        assert re.search(rf'<li id="check-{n}">(\s*<p>)?\[\?{n}\]', doubts)
+    assert "#check" not in doubts  # the entries are targets, not links
+    plain = render_brief_html(brief, render_brief(brief))  # no digest (standard input): no link to one
+    assert "Digest</a>" not in plain and "Source file</a>" in plain
