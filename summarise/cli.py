@@ -314,6 +314,7 @@ def watch(
         if not inbox.is_dir():
             _fail(f"{inbox}: not a folder (watch takes the folders articles arrive in)")
     stop = StopRequest()
+    out_dir = given["out"] or DEFAULT_FOLDERS["brief"]  # for the messages, until options are resolved
     told: set[tuple[str, str]] = set()  # failures already said: a file that keeps failing is said once
 
     def on_run(report: RunReport, why: str) -> None:

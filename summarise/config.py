@@ -42,8 +42,6 @@ from .models import ROLES, ModelSpec, load_manifest
 from .options import (
     CONFIG_KEYS,
     DEFAULT_FOLDERS,
-    MEGABYTE,
-    OPTION_BY_KEY,
     OPTIONS,
     Command,
     Options,
@@ -208,18 +206,15 @@ def options_for(
     (`given`, by key: out, translator, beams, max_size in MB, ...): a library user gets the config
     file and the defaults the command line gets. Raises ConfigError for a value out of bounds."""
     resolved = settings(command, given, config)
-    values = {
-        spec.field: resolved[spec.key].value
-        for spec in OPTIONS
-        if spec.field and spec.key in resolved and spec.key not in (*ROLES, "out", "max_size")
-    }
-    max_size = resolved["max_size"].value
-    OPTION_BY_KEY["max_size"].check(max_size)
+    values: dict[str, Any] = {}
+    for spec in OPTIONS:
+        if spec.field is None or spec.key not in resolved or spec.key in ROLES:
+            continue
+        spec.check(value := resolved[spec.key].value)  # in the unit the user gave it
+        values[spec.field] = spec.to_field(value)
     options = Options(
-        out_dir=Path(resolved["out"].value),
         translator=model_spec("translator", resolved),
         summariser=model_spec("summariser", resolved) if command == "brief" else None,
-        max_bytes=int(max_size * MEGABYTE),
         **values,
     )
     options.check()

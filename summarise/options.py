@@ -88,10 +88,7 @@ class Options:
         for spec in OPTIONS:
             if spec.field is None:
                 continue
-            value = getattr(self, spec.field)
-            if spec.field == "max_bytes":
-                value = value / MEGABYTE
-            spec.check(value)
+            spec.check(spec.from_field(getattr(self, spec.field)))
 
     @property
     def command(self) -> Command:
@@ -112,6 +109,7 @@ class OptionSpec:
     env: str | None = None  # an environment variable that gives it (before the config file)
     commands: tuple[Command, ...] = ("brief", "translate")
     config_keys: dict[str, str] | None = None  # per command, where the key differs by command
+    scale: int | None = None  # the field holds the value times this (MB given, bytes held)
 
     @property
     def type(self) -> Any:
@@ -127,12 +125,22 @@ class OptionSpec:
     @property
     def default(self) -> Any:
         """The value when nothing gives one (None: the library decides, as the help says)."""
-        if self.key == "max_size":
-            return DEFAULT_MAX_BYTES / MEGABYTE
-        if self.field is None or self.kind is not None:
+        if self.field is None or (self.kind is not None and self.scale is None):
             return None
         default = _FIELD_DEFAULTS.get(self.field)
-        return None if default is MISSING else default
+        return None if default is MISSING else self.from_field(default)
+
+    def to_field(self, value: Any) -> Any:
+        """The option's value as its `Options` field holds it."""
+        if value is None:
+            return None
+        if self.scale is not None:
+            return int(value * self.scale)
+        return Path(value) if self.type is Path else value
+
+    def from_field(self, value: Any) -> Any:
+        """A field's value as the option gives it (the unit of its bounds and help)."""
+        return value / self.scale if self.scale is not None and value is not None else value
 
     def config_key(self, command: Command) -> str:
         return (self.config_keys or {}).get(command, self.key)
@@ -261,6 +269,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "max_bytes",
         kind=float,
         limits=(0.001, 1024),
+        scale=MEGABYTE,
     ),
     OptionSpec(
         "cache_dir",

@@ -17,6 +17,7 @@ redoes nothing that was finished.
 from __future__ import annotations
 
 import gc
+import os
 import re
 import threading
 import time
@@ -127,20 +128,24 @@ class ArrivalTracker:
             self._changed.wait(timeout)
 
 
-def _handler(tracker: ArrivalTracker, ignored: Sequence[Path]) -> Any:
+def _handler(tracker: ArrivalTracker, inboxes: Sequence[Path], ignored: Sequence[Path]) -> Any:
     """The watchdog event handler: articles' files only, never the output folder's."""
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-    kept_out = [str(folder.resolve()) for folder in ignored]
+    roots = [os.path.abspath(inbox) for inbox in inboxes]
+    kept_out = [os.path.realpath(folder) for folder in ignored]
 
     def article(raw: bytes | str) -> Path | None:
-        path = Path(raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw)
+        path = Path(os.fsdecode(raw))
         if is_temporary(path.name) or path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return None
-        if any(part.startswith(".") for part in path.parts[:-1] if part not in (".", "..")):
-            return None  # inside a hidden folder: discovery does not walk those either
-        where = str(path.resolve())
-        if any(where == folder or where.startswith(folder + "/") for folder in kept_out):
+        where = os.path.abspath(path)
+        root = next((r for r in roots if where.startswith(r.rstrip(os.sep) + os.sep)), None)
+        below = Path(os.path.relpath(where, root)).parts[:-1] if root else ()
+        if any(part.startswith(".") for part in below):
+            return None  # in a hidden folder inside the inbox: discovery does not walk those either
+        real = os.path.realpath(path)
+        if any(real == folder or real.startswith(folder + os.sep) for folder in kept_out):
             return None
         return path
 
@@ -243,7 +248,7 @@ class Watcher:
         observer: Any = (
             PollingObserver(timeout=self.settings.poll_interval) if self.settings.polling else Observer()
         )
-        handler = _handler(self.tracker, [self.options.out_dir])
+        handler = _handler(self.tracker, self.inboxes, [self.options.out_dir])
         for inbox in self.inboxes:
             observer.schedule(handler, str(inbox), recursive=True)
         observer.start()

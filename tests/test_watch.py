@@ -324,3 +324,27 @@ def test_the_command_stops_cleanly_and_a_restart_after_kill_9_loses_and_redoes_n
     assert watcher.process.wait(60) == 0, watcher.said()
     again = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
     assert {name: again[name] for name in done_before} == done_before  # nothing finished was redone
+
+
+def test_events_count_for_the_inbox_articles_only(tmp_path: Path) -> None:
+    """An inbox may itself live in a hidden folder; hidden folders inside it, the output folder
+    inside it, temporary names and other file types are never tracked."""
+    from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent
+
+    from summarise.watch import _handler
+
+    inbox = tmp_path / ".config" / "inbox"
+    out = inbox / "briefs"
+    arrivals = ArrivalTracker()
+    handler = _handler(arrivals, [inbox], [out])
+    for name in ("a.txt", "sub/b.md", ".hidden/c.txt", "briefs/a.md", "d.pdf", "e.txt.part"):
+        handler.dispatch(FileCreatedEvent(str(inbox / name)))
+    handler.dispatch(FileClosedEvent(str(inbox / "sub" / "b.md")))
+    handler.dispatch(FileMovedEvent(str(inbox / "e.txt.part"), str(inbox / "e.txt")))
+    assert sorted(p.relative_to(inbox).as_posix() for p in arrivals._pending) == [
+        "a.txt",
+        "e.txt",
+        "sub/b.md",
+    ]
+    closed = {p.name: seen is not None and seen.closed for p, seen in arrivals._pending.items()}
+    assert closed == {"a.txt": False, "b.md": True, "e.txt": True}  # closed, or renamed into place
