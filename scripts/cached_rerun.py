@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -22,20 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from seed_text import seed_lines, seed_sentences
+
 from summarise.ledger import LEDGER_NAME
 from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def make_articles(folder: Path, count: int) -> None:
-    sentences = [
-        s.strip()
-        for path in sorted((REPO / "seeds").glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        for s in re.split(r"(?<=[.!?])\s+", line)
-        if len(s.strip()) > 40
-    ]
+    sentences = seed_sentences()
     rng = random.Random(7)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
@@ -68,8 +61,7 @@ def main() -> None:
     inbox = work / f"inbox-{args.articles}"
     if not inbox.is_dir():
         make_articles(inbox, args.articles)
-    lines = [p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt"))]
-    training = [line for text in lines for line in text.splitlines() if line.strip()]
+    training = seed_lines()
     marian = work / "marian"
     bart = work / "bart"
     if not (marian / "config.json").is_file():

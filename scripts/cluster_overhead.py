@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sqlite3
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from seed_text import seed_sentences
 
 from summarise.bench import LENGTHS
 from summarise.cache import DB_NAME, Store
@@ -32,18 +33,6 @@ from summarise.models import ModelSpec
 from summarise.options import Options
 from summarise.pipeline import run
 from summarise.report import RunReport
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def seed_sentences() -> list[str]:
-    return [
-        s.strip()
-        for path in sorted((REPO / "seeds").glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        for s in re.split(r"(?<=[.!?])\s+", line)
-        if len(s.strip()) > 40
-    ]
 
 
 def make_articles(folder: Path, count: int) -> None:

@@ -29,19 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seed_text import seed_lines, seed_sentences
+
 from summarise.localmodels import BART_TINY, MARIAN_TINY, build_bart, build_marian
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def sentences() -> list[str]:
-    return [
-        s.strip()
-        for path in sorted((REPO / "seeds").glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        for s in re.split(r"(?<=[.!?])\s+", line)
-        if len(s.strip()) > 40
-    ]
 
 
 def rss_mb(pid: int) -> float:
@@ -66,12 +56,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="folder for models, inbox, briefs, cache")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="summarise-watch-"))
-    training = [
-        line
-        for path in sorted((REPO / "seeds").glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    training = seed_lines()
     marian, bart = work / "marian", work / "bart"
     if not (marian / "config.json").is_file():
         build_marian(training, marian, MARIAN_TINY)
@@ -80,7 +65,7 @@ def main() -> None:
     inbox, out, staging = work / "inbox", work / "briefs", work / "staging"
     for folder in (inbox, staging):
         folder.mkdir(parents=True, exist_ok=True)
-    pool, rng = sentences(), random.Random(11)
+    pool, rng = seed_sentences(), random.Random(11)
     texts = [
         f"Meldung Nummer {i} aus der Redaktion\n\n{' '.join(rng.sample(pool, rng.choice((3, 4))))}\n"
         for i in range(args.articles)

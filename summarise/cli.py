@@ -332,10 +332,10 @@ def watch(
             stop.is_set,
             on_release=lambda: log.info("models released after %g s without work", release_after),
         )
-        if not shown.quiet:
-            where = ", ".join(str(i) for i in inboxes)
-            say(f"watching {where} (Ctrl-C stops); briefs in {out_dir}")
-        with stop_on_first_signal(stop):
+        with stop_on_first_signal(stop):  # before the line that says it is watching: it is
+            if not shown.quiet:
+                where = ", ".join(str(i) for i in inboxes)
+                say(f"watching {where} (Ctrl-C stops); briefs in {out_dir}")
             last = watcher.run()
     except SummariseError as error:
         _fail(str(error))

@@ -34,6 +34,7 @@ DEFAULT_MAX_BYTES = 20 * MEGABYTE
 # 1.5 GB), and the next article loads them again (seconds, from the converted copies in the cache).
 SETTLE_SECONDS = 2.0
 DEBOUNCE_SECONDS = 1.0
+LONGEST_WAIT_SECONDS = 5.0  # a complete article waits no longer for others to arrive with it
 IDLE_RELEASE_SECONDS = 15 * 60.0
 # Where a command writes when no -o and no config file says.
 DEFAULT_FOLDERS: dict[str, Path] = {"brief": Path("briefs"), "translate": Path("translations")}

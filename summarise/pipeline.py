@@ -16,8 +16,9 @@ where an article's outcome is decided.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -157,12 +158,17 @@ class Briefer:
         paths: Sequence[Path],
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
+        later: Collection[Path] = (),
     ) -> RunReport:
-        """One run over `paths`, as `summarise.run` does it."""
+        """One run over `paths`, as `summarise.run` does it. `later`: files left for a later run
+        (a watcher's files still being written), as if they were not there yet."""
         options = self.options
         store = self.store
         started = time.perf_counter()
         inputs, problems = discover.discover_inputs(paths, exclude=options.out_dir)
+        if later:
+            waiting = {os.path.abspath(path) for path in later}
+            inputs = [f for f in inputs if os.path.abspath(f.path) not in waiting]
         if not inputs and not problems:
             if folders := [str(p) for p in paths if p.is_dir() and discover.is_output_folder(p)]:
                 raise ConfigError(

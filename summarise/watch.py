@@ -4,7 +4,8 @@ File-system events (watchdog: inotify where there is one, polling where asked, e
 share) say which files changed; a file counts as complete when it was closed after writing, or when
 its size and modification time have stayed the same for `settle` seconds (a browser's download, a
 copy over the network). Articles that arrive together are briefed in one run, once no event has
-come for `debounce` seconds: the evidence across articles applies to them as to any run.
+come for `debounce` seconds (or the first complete one has waited `longest` seconds: a steady
+trickle holds nothing back); files still being written are left for a later run.
 
 Every run is a run of one long-lived `Briefer` over the whole inbox: unchanged articles cost a
 look at the output folder's ledger, a changed one is briefed again, one that arrived while nothing
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NoArticles
-from .options import DEBOUNCE_SECONDS, IDLE_RELEASE_SECONDS, SETTLE_SECONDS, Options
+from .options import DEBOUNCE_SECONDS, IDLE_RELEASE_SECONDS, LONGEST_WAIT_SECONDS, SETTLE_SECONDS, Options
 from .pipeline import Briefer
 from .read import SUPPORTED_SUFFIXES
 from .report import RunReport
@@ -52,6 +53,7 @@ class _Seen:
     mtime_ns: int
     since: float  # when this size and time were first seen
     closed: bool = False  # closed after writing: complete as soon as it stays the same
+    complete_since: float | None = None  # when it was first found complete
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ArrivalTracker:
     settle: float = SETTLE_SECONDS
     debounce: float = DEBOUNCE_SECONDS
     clock: Callable[[], float] = time.monotonic
+    longest: float = LONGEST_WAIT_SECONDS
     _pending: dict[Path, _Seen | None] = field(default_factory=dict)
     _last_event: float = float("-inf")
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -93,16 +96,14 @@ class ArrivalTracker:
             return len(self._pending)
 
     def ready(self) -> list[Path] | None:
-        """The files to brief now (all complete, the debounce over), or None to wait longer. A
-        file that vanished or that cannot be looked at is dropped (the run says what is wrong
-        with a file it finds; one that is gone is no article)."""
+        """The complete files to brief now, or None to wait longer: once no event has come for
+        `debounce` seconds, or once the first of them has waited `longest` seconds (a steady
+        trickle of arrivals must not hold the rest back). Files still being written stay pending
+        (`incomplete`). A file that vanished, or cannot be looked at, is dropped (a run says what is
+        wrong with a file it finds; one that is gone is no article)."""
         with self._changed:
-            if not self._pending:
-                return None
             now = self.clock()
-            if now - self._last_event < self.debounce:
-                return None
-            complete = True
+            complete: list[Path] = []
             for path, seen in list(self._pending.items()):
                 try:
                     status = path.stat()
@@ -113,14 +114,23 @@ class ArrivalTracker:
                 if seen is None or (seen.size, seen.mtime_ns) != shape:
                     closed = seen.closed if seen is not None else False
                     self._pending[path] = _Seen(*shape, now, closed)
-                    complete = False
-                elif not (seen.closed or now - seen.since >= self.settle):
-                    complete = False
-            if not complete or not self._pending:
+                elif seen.closed or now - seen.since >= self.settle:
+                    complete.append(path)
+                    if seen.complete_since is None:
+                        seen.complete_since = now
+            if not complete:
                 return None
-            batch = sorted(self._pending)
-            self._pending.clear()
-            return batch
+            waited = now - min(self._pending[path].complete_since or now for path in complete)  # type: ignore[union-attr]
+            if now - self._last_event < self.debounce and waited < self.longest:
+                return None
+            for path in complete:
+                del self._pending[path]
+            return sorted(complete)
+
+    def incomplete(self) -> list[Path]:
+        """The files still being written (a run leaves them for later)."""
+        with self._changed:
+            return sorted(self._pending)
 
     def wait(self, timeout: float) -> None:
         """Until an event comes, or `timeout` seconds."""
@@ -235,7 +245,7 @@ class Watcher:
 
     def _brief(self, why: str) -> RunReport:
         try:
-            report = self.briefer.run(self.inboxes, None, self.should_stop)
+            report = self.briefer.run(self.inboxes, None, self.should_stop, later=self.tracker.incomplete())
         except NoArticles:  # an empty inbox: nothing to do yet
             report = RunReport()
         self.on_run(report, why)

@@ -42,12 +42,10 @@ def test_a_written_file_is_complete_once_it_has_stayed_the_same_for_the_settle_t
     arrivals = tracker(clock)
     article.write_text(GERMAN, encoding="utf-8")
     arrivals.saw(article)
-    assert arrivals.ready() is None  # within the debounce
+    assert arrivals.ready() is None  # its size and time seen for the first time
     clock.now += 1.5
-    assert arrivals.ready() is None  # first look at its size and time
+    assert arrivals.ready() is None  # the same for 1.5 s only
     clock.now += 1.0
-    assert arrivals.ready() is None  # the same for 1 s only
-    clock.now += 1.5
     assert arrivals.ready() == [article]
     assert arrivals.ready() is None  # handed over once
 
@@ -95,9 +93,30 @@ def test_articles_arriving_together_are_one_batch_and_a_new_arrival_waits_for_th
         clock.now += 0.5  # within the debounce of the one before
         assert arrivals.ready() is None
     clock.now += 1.0
-    assert arrivals.ready() is None  # looked at
-    clock.now += 0.1
     assert arrivals.ready() == files
+
+
+def test_a_steady_trickle_holds_nothing_back_and_files_being_written_wait(tmp_path: Path) -> None:
+    """Arrivals every half second never leave a pause of the debounce: a complete file still goes
+    within `longest` seconds, and a file still being written is left for a later run."""
+    clock = Clock()
+    arrivals = tracker(clock)
+    growing = tmp_path / "growing.txt"
+    growing.write_text("Die", encoding="utf-8")
+    arrivals.saw(growing)
+    handed: list[Path] = []
+    for i in range(30):
+        article = tmp_path / f"{i:02}.txt"
+        article.write_text(f"{GERMAN} {i}", encoding="utf-8")
+        arrivals.saw(article, closed=True)
+        with growing.open("a", encoding="utf-8") as more:
+            more.write(f" Regierung {i}")
+        clock.now += 0.5
+        handed += arrivals.ready() or []
+        if i == 12:
+            assert handed, "a complete file waited more than `longest` seconds"
+    assert growing not in handed and growing in arrivals.incomplete()
+    assert len(handed) >= 20 and handed == sorted(set(handed))
 
 
 def test_a_file_deleted_or_moved_away_before_it_is_complete_is_forgotten(tmp_path: Path) -> None:
@@ -319,7 +338,7 @@ def test_the_command_stops_cleanly_and_a_restart_after_kill_9_loses_and_redoes_n
     for path in out.glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))  # every record whole
     watcher = Child(tmp_path, inbox, out, copy_marian, tiny_bart)
-    watcher.wait_until(lambda: len(list(out.glob("[0-9][0-9].json"))) == 30)
+    watcher.wait_until(lambda: "watching" in watcher.said() and len(list(out.glob("[0-9][0-9].json"))) == 30)
     watcher.process.send_signal(signal.SIGINT)
     assert watcher.process.wait(60) == 0, watcher.said()
     again = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
