@@ -103,7 +103,7 @@ class ArrivalTracker:
         wrong with a file it finds; one that is gone is no article)."""
         with self._changed:
             now = self.clock()
-            complete: list[Path] = []
+            complete: dict[Path, float] = {}  # each complete file, and since when it has been
             for path, seen in list(self._pending.items()):
                 try:
                     status = path.stat()
@@ -115,12 +115,12 @@ class ArrivalTracker:
                     closed = seen.closed if seen is not None else False
                     self._pending[path] = _Seen(*shape, now, closed)
                 elif seen.closed or now - seen.since >= self.settle:
-                    complete.append(path)
                     if seen.complete_since is None:
                         seen.complete_since = now
+                    complete[path] = seen.complete_since
             if not complete:
                 return None
-            waited = now - min(self._pending[path].complete_since or now for path in complete)  # type: ignore[union-attr]
+            waited = now - min(complete.values())
             if now - self._last_event < self.debounce and waited < self.longest:
                 return None
             for path in complete:
