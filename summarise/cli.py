@@ -51,7 +51,7 @@ from .terminal import (
 )
 
 if TYPE_CHECKING:
-    from .report import RunReport
+    from .report import ArticleFailure, RunReport
 
 
 class _OneLineUsageErrors(typer.core.TyperGroup):
@@ -155,7 +155,18 @@ _PRESENTATION: list[tuple[str, Any]] = [
             ),
         ],
     ),
-    ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]),
+    (
+        "quiet",
+        Annotated[
+            bool,
+            typer.Option(
+                "--quiet",
+                "-q",
+                help="No progress bar, no summary line, and nothing said of files skipped or failing as they "
+                "failed before: only what newly went wrong (for a cron job's mail).",
+            ),
+        ],
+    ),
     ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Say what is loaded and done.")]),
 ]
 
@@ -360,7 +371,8 @@ def _say_watch_run(
     for failure in report.failures:
         if (str(failure.path), failure.reason) not in told:
             told.add((str(failure.path), failure.reason))
-            say(f"{'skipped' if failure.skipped else 'error'}: {failure.path}: {failure.reason}")
+            if failure.news or not shown.quiet:
+                say(_failure_line(failure, str(failure.path)))
     if report.aborted:
         say(f"error: {report.aborted.reason}")
     elif not shown.quiet and (why == "start" or any(a.rewritten for a in report.articles)):
@@ -413,8 +425,8 @@ def _run(paths: list[Path], command: Command, given: dict[str, Any], shown: Pres
     except Exception as error:
         _unexpected(error, shown.verbose)
     for failure in report.failures:
-        prefix = "skipped" if failure.skipped else "error"
-        say(f"{prefix}: {'-' if filtering else failure.path}: {failure.reason}")
+        if failure.news or not shown.quiet:  # quiet: only what newly went wrong (a cron job's mail)
+            say(_failure_line(failure, "-" if filtering else str(failure.path)))
     if report.aborted:
         say(f"error: {report.aborted.reason}")
         if report.aborted.advice:
@@ -433,6 +445,16 @@ def _run(paths: list[Path], command: Command, given: dict[str, Any], shown: Pres
     if shown.json_report:  # last: the report says the exit code the process ends with
         out(json.dumps(report.to_json(), ensure_ascii=False))
     raise typer.Exit(report.exit_code)
+
+
+def _failure_line(failure: ArticleFailure, path: str) -> str:
+    """An article that failed, or was skipped, in one line; one that fails as it failed before
+    (unchanged) says since when, and is no news."""
+    if failure.skipped:
+        return f"skipped: {path}: {failure.reason}"
+    if failure.failing_since:
+        return f"still failing: {path}: {failure.reason} (since {failure.since_shown})"
+    return f"error: {path}: {failure.reason}"
 
 
 def _check_filter(paths: list[Path], given: dict[str, Any], shown: Presentation) -> None:

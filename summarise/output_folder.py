@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 from . import render
@@ -20,12 +21,14 @@ from .files import read_small_text
 from .ledger import Ledger
 from .outputs import (
     BRIEF,
+    DATED_DIGEST,
     DIGEST_HTML_NAME,
     DIGEST_NAME,
     OUTPUT_MARKER,
     TRANSLATE,
     OutputRecords,
     Resolver,
+    dated_digest_names,
     output_files,
     output_stems,
     output_suffixes,
@@ -33,7 +36,6 @@ from .outputs import (
     refuse_overwriting,
     shortened,
     unchanged,
-    with_suffix_added,
     write_atomic,
 )
 from .read import InputFile
@@ -47,11 +49,14 @@ class OutputFolder:
         self.with_summary = with_summary
         self.inputs = inputs
         self._resolved = Resolver()
-        self.digests = [folder / DIGEST_NAME, folder / DIGEST_HTML_NAME] if with_summary else []
+        # The latest digest, and today's (checked now; a run that ends on another day writes that one).
+        today = [folder / name for name in dated_digest_names(date.today())]
+        self.digests = [folder / DIGEST_NAME, folder / DIGEST_HTML_NAME, *today] if with_summary else []
         stems = output_stems(
             (f.relative for f in inputs),
             output_suffixes(with_summary),
             reserved=(DIGEST_NAME, DIGEST_HTML_NAME, *self._articles_inside()),
+            reserved_like=DATED_DIGEST if with_summary else None,
         )
         self.stems = {f: stems[f.relative] for f in inputs}
         # Each article's output files, its JSON record first.
@@ -122,10 +127,6 @@ class OutputFolder:
         json_path, *pages = self.files[source]
         return [*pages, json_path]
 
-    def digest_link(self, source: InputFile) -> PurePosixPath:
-        """The link from the digest to an article's Markdown page."""
-        return with_suffix_added(self.stems[source], ".md")
-
     def shortened_name(self, source: InputFile) -> str | None:
         """A note when the article's output name had to be shortened (None: it was not)."""
         stem = self.stems[source]
@@ -133,16 +134,18 @@ class OutputFolder:
             return None
         return f"output name shortened to {shown(stem.name)} (the file name is too long to add a suffix)"
 
-    def write_brief(self, brief: Brief, source: InputFile) -> tuple[list[Path], bool]:
-        """Write an article's files; returns them and whether they were (re)written. A brief made
-        again from the same article, models and settings is the same brief: it keeps the date it
-        was first made, and its files are left alone."""
+    def write_brief(self, brief: Brief, source: InputFile) -> WrittenBrief:
+        """Write an article's files. A brief made again from the same article, models and settings
+        is the same brief: it keeps the date it was first made, and its files are left alone."""
         stem = self.stems[source]
         if stem.is_absolute() or ".." in stem.parts:  # defence in depth: discovery never makes these
             raise OutputError(f"{stem}: output path would leave the output folder {self.folder}")
         json_path, *pages = self.files[source]
         previous = previous_record(json_path)
-        if previous is not None and previous.get("source", {}).get("sha256") == brief.source.sha256:
+        source_then = previous.get("source") if previous is not None else None
+        replaced = source_then.get("sha256") if isinstance(source_then, dict) else None
+        replaced = replaced if isinstance(replaced, str) else None
+        if previous is not None and replaced == brief.source.sha256:
             earlier = replace(
                 brief, created=str(previous.get("created")), cached=previous.get("cached") is True
             )
@@ -150,12 +153,15 @@ class OutputFolder:
             # it, if the same renderer made them. Rendering them (or the JSON) again only to compare
             # would cost most of a cached run.
             if self.same_renderer and earlier.to_json() == previous and all(map(_is_file, pages)):
-                return [*pages, json_path], False
+                return WrittenBrief([*pages, json_path], False, replaced, earlier.created)
             if unchanged(files := self._rendered(earlier, json_path, pages)):
-                return list(files), False
+                return WrittenBrief(list(files), False, replaced, earlier.created)
         files = self._rendered(brief, json_path, pages)
         self.records.write(files)
-        return list(files), True
+        first = (
+            str(previous.get("created")) if previous is not None and replaced == brief.source.sha256 else ""
+        )
+        return WrittenBrief(list(files), True, replaced, first or brief.created)
 
     def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
         """The texts of an article's output files, by path, the JSON record last (renamed last)."""
@@ -169,15 +175,35 @@ class OutputFolder:
 
     # ------------------------------------------------------------------------- the digest
 
-    def write_digest(self, digest: render.Digest) -> Path:
-        """The run's digest, Markdown and HTML; returns the Markdown's path."""
-        markdown, html = self.digests
-        self.records.write({markdown: render.render_digest(digest)})
-        self.records.write({html: render.render_digest_html(digest)})
-        return markdown
+    def write_digest(self, digest: render.Digest, day: date) -> tuple[Path, Path]:
+        """The day's digest, Markdown and HTML, as the latest (`digest.md`) and as the day's
+        (`digest-2026-12-06.md`); returns the Markdown of each."""
+        markdown, html = render.render_digest(digest), render.render_digest_html(digest)
+        dated = [self.folder / name for name in dated_digest_names(day)]
+        for folder_name, text in zip([*self.digests[:2], *dated], [markdown, html] * 2, strict=True):
+            if not unchanged({folder_name: text}):
+                self.records.write({folder_name: text})
+        return self.digests[0], dated[0]
+
+    def record_path(self, source: InputFile) -> str:
+        """An article's JSON record, relative to the folder (as the history keeps it)."""
+        return os.path.relpath(self.files[source][0], self.folder).replace(os.sep, "/")
+
+    def has_digest(self) -> bool:
+        return bool(self.digests) and self.digests[0].is_file()
 
     def compact(self) -> None:
         self.records.compact()
+
+
+@dataclass(frozen=True)
+class WrittenBrief:
+    """An article's files after `write_brief`."""
+
+    files: list[Path]  # its JSON record last
+    rewritten: bool  # False: they already said exactly this, and were left alone
+    replaced: str | None  # the source sha256 of the brief they held before (None: none)
+    first_made: str  # when a brief of this version of the article was first made here
 
 
 def _is_file(path: Path) -> bool:

@@ -11,9 +11,11 @@ import errno
 import hashlib
 import json
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,15 +26,19 @@ from .render import starts_like_a_digest
 
 
 def output_stems(
-    relatives: Iterable[PurePosixPath], suffixes: Sequence[str], reserved: Iterable[str] = ()
+    relatives: Iterable[PurePosixPath],
+    suffixes: Sequence[str],
+    reserved: Iterable[str] = (),
+    reserved_like: re.Pattern[str] | None = None,
 ) -> dict[PurePosixPath, PurePosixPath]:
     """Each input's output path without suffix (by its path relative to the run's inputs); its
     outputs are that stem with each of `suffixes` added. Two inputs never share an output:
 
     1. `a/b.txt` -> `a/b` (outputs `a/b.md`, `a/b.json`, ...);
     2. where outputs of two inputs would have the same name, or an output would be named like
-       one of `reserved` (the run's own files: the digest), or be where another output's folder
-       is, those inputs keep their whole name: `a/b.txt` -> `a/b.txt` (`a/b.txt.md`);
+       one of `reserved` (the run's own files: the digest) or like `reserved_like` (a pattern of
+       such names, matched against the lower-case name: the dated digests), or be where another
+       output's folder is, those inputs keep their whole name: `a/b.txt` -> `a/b.txt` (`a/b.txt.md`);
     3. where that still clashes, `~` and 8 hex digits of the input's relative path are added:
        `a/b.txt~1f0e9d8c` (`a/b.txt~1f0e9d8c.md`).
 
@@ -45,7 +51,7 @@ def output_stems(
     reserved_keys = {_name_key(PurePosixPath(name)) for name in reserved}
     while True:
         stems = {relative: _stem_at(relative, level) for relative, level in stage.items()}
-        groups = _clashes(stems, suffixes, reserved_keys)
+        groups = _clashes(stems, suffixes, reserved_keys, reserved_like)
         if not groups:
             return stems
         moving: set[PurePosixPath] = set()
@@ -75,7 +81,10 @@ def _set_apart(relative: PurePosixPath) -> PurePosixPath:
 
 
 def _clashes(
-    stems: dict[PurePosixPath, PurePosixPath], suffixes: Sequence[str], reserved: set[str]
+    stems: dict[PurePosixPath, PurePosixPath],
+    suffixes: Sequence[str],
+    reserved: set[str],
+    reserved_like: re.Pattern[str] | None,
 ) -> list[set[PurePosixPath]]:
     """The groups of inputs whose outputs share a name, with each other, with a reserved name or
     with a folder of outputs (compared by `_name_key`)."""
@@ -86,7 +95,12 @@ def _clashes(
             files.setdefault(_name_key(with_suffix_added(stem, suffix)), set()).add(relative)
         folders.update(_name_key(parent) for parent in stem.parents if parent != PurePosixPath("."))
     clashes = [
-        owners for key, owners in files.items() if len(owners) > 1 or key in reserved or key in folders
+        owners
+        for key, owners in files.items()
+        if len(owners) > 1
+        or key in reserved
+        or key in folders
+        or (reserved_like is not None and reserved_like.fullmatch(key))
     ]
     return list({frozenset(group): group for group in clashes}.values())
 
@@ -167,6 +181,21 @@ RECORDS_NAME = ".summarise-files"  # hidden, beside the ledger: the output folde
 OUTPUT_MARKER = ".summarise-output"
 DIGEST_NAME = "digest.md"
 DIGEST_HTML_NAME = "digest.html"
+# The digest of each day, kept beside the latest (`digest-2026-12-06.md`, `.html`).
+DATED_DIGEST = re.compile(r"digest-\d{4}-\d\d-\d\d\.(?:md|html)")
+
+
+def dated_digest_names(day: date) -> tuple[str, str]:
+    """The names of a day's digest, Markdown and HTML."""
+    return f"digest-{day.isoformat()}.md", f"digest-{day.isoformat()}.html"
+
+
+def digest_name(name: str) -> bool:
+    """A name a digest has: the latest, or a day's."""
+    name = name.lower()
+    return name in (DIGEST_NAME, DIGEST_HTML_NAME) or DATED_DIGEST.fullmatch(name) is not None
+
+
 BRIEF, TRANSLATE = "brief", "translate"  # the commands, as the records name them
 _RECORDS_MAX_BYTES = 256 * 2**20
 
@@ -243,7 +272,7 @@ class OutputRecords:
         json_path = path.with_name(path.name[: -len(path.suffix)] + ".json") if path.suffix else path
         if self._relative(json_path) in self.files:
             return mine  # its article was written with records, and this file was not among them
-        if path.name in ("digest.md", "digest.html") and path.parent == self.folder:
+        if digest_name(path.name) and path.parent == self.folder:
             return None if self.command == BRIEF and is_digest(path) else mine
         kind = record_kind(json_path)
         if kind is None or kind == self.command:
@@ -324,7 +353,7 @@ def written_by_summarise(path: Path) -> bool:
         kind = record_kind(path.with_name(path.name[: -len(path.suffix)] + ".json"))
         if kind is not None and kind == (BRIEF if suffix in (".md", ".html") else TRANSLATE):
             return True
-    return path.name.lower() in (DIGEST_NAME, DIGEST_HTML_NAME) and is_digest(path)
+    return digest_name(path.name) and is_digest(path)
 
 
 def is_digest(path: Path) -> bool:

@@ -39,6 +39,7 @@ from .article import (
 from .brief import Brief, BriefCard, SummaryRecord, Translation
 from .cache import SUMMARY, TRANSLATION, LastRun, Store, cache_key
 from .clean import REPEATED_MIN_ARTICLES, CleanText, RepeatedLines, line_keys
+from .digest import Briefed, RunState, day_digest, link_of
 from .errors import (
     CacheError,
     ConfigError,
@@ -51,17 +52,13 @@ from .errors import (
     SummariseError,
     first_line,
 )
+from .history import History, Outcome
 from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
 from .memory import SEGMENTS_PER_PASS, TranslationMemory
 from .options import Options
 from .output_folder import OutputFolder
 from .read import SUPPORTED_SUFFIXES, Article, InputFile
-from .render import (
-    Digest,
-    DigestEntry,
-    DigestProblem,
-)
 from .report import (
     ArticleFailure,
     ArticleOutcome,
@@ -185,7 +182,8 @@ class Briefer:
         session = self.session()
         output.prepare()
         ledger = output.ledger(_ledger_context(options, session))
-        run = _Run(inputs, output, ledger, options, store, session, progress, should_stop)
+        history = History.load(output.folder)
+        run = _Run(inputs, output, ledger, history, options, store, session, progress, should_stop)
         report = run.go(problems)
         report.seconds = time.perf_counter() - started
         return report
@@ -258,6 +256,7 @@ class _Run:
         inputs: list[InputFile],
         output: OutputFolder,
         ledger: Ledger,
+        history: History,
         options: Options,
         store: Store,
         session: ModelSession,
@@ -276,8 +275,9 @@ class _Run:
         self.should_stop = should_stop or (lambda: False)
         self.report = RunReport()
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
-        self.digest: list[DigestEntry] = []
+        self.briefed: dict[str, Briefed] = {}  # this run's briefs, by the article's absolute path
         self.output = output
+        self.history = history
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
         self.repeated: RepeatedLines | None = None
         self.ledger = ledger
@@ -286,8 +286,13 @@ class _Run:
 
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
-        report.failures.extend(ArticleFailure(p.path, p.reason, p.skipped) for p in problems)
+        for problem in problems:
+            self._fail(problem.path, problem.reason, problem.skipped)
         self.progress.start(len(self.inputs))
+        self.history.begin(self.created, len(self.inputs))
+        if self.options.summariser is not None and self.output.has_digest():
+            # Until it ends, the digest says a run is under way: one killed without a word says so.
+            self._write_digest("running")
         try:
             # Boilerplate by evidence: short lines found in several articles of this run.
             if not self.options.keep_boilerplate and len(self.inputs) >= REPEATED_MIN_ARTICLES:
@@ -323,18 +328,47 @@ class _Run:
             except CacheError as error:
                 log.warning("%s", error)
             self.store.close()
-            finished = {a.source.path for a in report.articles} | {f.path for f in report.failures}
-            self.ledger.save(unfinished=[s for s in self.inputs if s.path not in finished])
+            self.ledger.save(unfinished=self._unfinished())
+        ending = "interrupted" if report.interrupted else report.aborted.reason if report.aborted else ""
+        outcome: Outcome = (
+            "interrupted" if report.interrupted else "aborted" if report.aborted else "complete"
+        )
+        self.history.finish(outcome, len(self.inputs) - len(self._unfinished()), ending)
         # A digest whenever there is something to tell: briefs, or only articles that failed.
-        if self.options.summariser is not None and (self.digest or report.failures) and not report.aborted:
-            unbriefed = [DigestProblem(str(f.path), f.reason, f.skipped) for f in report.failures]
-            digest = Digest(self.created, self.digest, unbriefed)
+        if self.options.summariser is not None and (
+            self.briefed or report.failures or self.output.has_digest()
+        ):
             try:
-                report.digest = self.output.write_digest(digest)
+                report.digest, report.dated_digest = self._write_digest(ending)
             except OutputError as error:
-                report.aborted = RunAbort(str(error), "make room (or another --out) and run it again")
+                report.aborted = report.aborted or RunAbort(
+                    str(error), "make room (or another --out) and run it again"
+                )
         self.output.compact()
         return report
+
+    def _unfinished(self) -> list[InputFile]:
+        """The run's articles it did not finish (it was stopped)."""
+        finished = {a.source.path for a in self.report.articles} | {f.path for f in self.report.failures}
+        return [source for source in self.inputs if source.path not in finished]
+
+    def _write_digest(self, ending: str) -> tuple[Path, Path]:
+        """The day's digest as the run leaves it; `ending`: see RunState. Articles the run did not
+        reach are listed as earlier runs left them."""
+        briefed = dict(self.briefed)
+        for source in self._unfinished():
+            key = os.path.abspath(source.path)
+            entry = self.ledger.previous.get(key)
+            version = self.history.version(key)
+            if entry is None or version is None or version.sha256 != entry.sha256:
+                continue
+            if self.ledger.outputs_unchanged(entry, self.output.files[source]):
+                briefed[key] = Briefed(entry.card, link_of(version.record), version)
+        done = len(self.inputs) - len(self._unfinished())
+        now = datetime.now(UTC)
+        state = RunState(self.created, len(self.inputs), done, ending)
+        digest = day_digest(now, briefed, self.report.failures, self.history, state)
+        return self.output.write_digest(digest, now.astimezone().date())
 
     def _articles(self) -> None:
         wave: list[_Prepared | _Translated] = []
@@ -384,7 +418,11 @@ class _Run:
         written: ArticleOutcome | None = None
         if isinstance(ending, _Listed):
             files = self.output.written_order(ending.source)
-            written = ArticleOutcome(ending.source, files, True, ending.entry.card, False)
+            key, record = os.path.abspath(ending.source.path), self.output.record_path(ending.source)
+            version = self.history.listed(key, ending.entry.sha256, record)
+            self.briefed[key] = Briefed(ending.entry.card, link_of(record), version)
+            card = ending.entry.card
+            written = ArticleOutcome(ending.source, files, True, card, False, version.updated, version.since)
             for warning in ending.entry.warnings:
                 log.warning("%s: %s", ending.source.path, warning)
             self.ledger.keep(ending.source, ending.entry)
@@ -395,23 +433,40 @@ class _Run:
             else:
                 written = outcome
         if isinstance(ending, _Failed):
-            self.report.failures.append(ArticleFailure(ending.source.path, ending.reason, ending.skipped))
+            self._fail(ending.source.path, ending.reason, ending.skipped)
         elif written is not None:
             self.report.articles.append(written)
-            link = self.output.digest_link(written.source)
-            self.digest.append(DigestEntry(written.card, link, new=written.rewritten))
         self.progress.advance()
+
+    def _fail(self, path: Path, reason: str, skipped: bool) -> None:
+        """An article that failed, or was skipped; a failure known from earlier runs (the same
+        reason, the file unchanged) says since when."""
+        key = os.path.abspath(path)
+        if skipped:
+            self.history.skipped(key)
+            since = None
+        else:
+            since = self.history.failed(key, path, reason, self.created)
+        self.report.failures.append(ArticleFailure(path, reason, skipped, since))
 
     def _write(self, done: _Translated) -> ArticleOutcome:
         brief = self._brief(done)
-        outputs, rewritten = self.output.write_brief(brief, done.source)
+        written = self.output.write_brief(brief, done.source)
+        outputs = written.files
+        key, record = os.path.abspath(done.source.path), self.output.record_path(done.source)
+        sha256 = brief.source.sha256
+        version = self.history.briefed(
+            key, sha256, record, self.created, written.replaced, written.first_made
+        )
+        card = BriefCard.of(brief)
+        self.briefed[key] = Briefed(card, link_of(record), version)
         lines = line_keys(done.prepared.article.paragraphs)
         self.ledger.record(
             done.prepared.article,
             lines,
             self._verdicts(lines),
             outputs,
-            BriefCard.of(brief),
+            card,
             brief.source.warnings,
         )
         if brief.flags and not done.cached:
@@ -423,7 +478,9 @@ class _Run:
                 brief.translated_units,
                 retried,
             )
-        return ArticleOutcome(done.source, outputs, done.cached, BriefCard.of(brief), rewritten)
+        return ArticleOutcome(
+            done.source, outputs, done.cached, card, written.rewritten, version.updated, version.since
+        )
 
     # ------------------------------------------------------------------------- the ledger
 

@@ -10,17 +10,20 @@ article shows as "<script>", a leading "# " is no heading, a link in a headline 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from .brief import (
@@ -46,11 +49,12 @@ from .files import fingerprint
 
 @dataclass(frozen=True)
 class DigestEntry:
-    """An article briefed in the run."""
+    """An article briefed in the output folder."""
 
     card: BriefCard
     link: PurePosixPath  # the brief's Markdown, relative to the digest
-    new: bool  # its brief was written in this run (new, or changed); else left as it was
+    today: Literal["new", "updated", ""]  # briefed first today, or again today because it changed
+    when: str = ""  # when today, as shown ("09:12")
 
 
 @dataclass(frozen=True)
@@ -60,23 +64,32 @@ class DigestProblem:
     path: str
     reason: str
     skipped: bool
+    since: str = ""  # failing the same way since then, unchanged, as shown; "" where this is new
 
 
 @dataclass(frozen=True)
 class Digest:
-    """A run's front page: every article of the run, what is new first."""
+    """The front page of a day: what is new and updated today first (whatever number of runs made
+    it), then what failed, then every other brief by title. Times are as shown to the reader
+    (their local time zone)."""
 
-    created: str
+    day: str  # "Sunday 6 December 2026"
+    updated_at: str  # when the last run made it: "16:05 CET"
     entries: Sequence[DigestEntry]
     problems: Sequence[DigestProblem] = ()
+    notes: Sequence[str] = ()  # runs that did not finish, said first
 
     @functools.cached_property
     def new(self) -> list[DigestEntry]:
-        return _ordered(e for e in self.entries if e.new)
+        return _ordered(e for e in self.entries if e.today == "new")
 
     @functools.cached_property
-    def unchanged(self) -> list[DigestEntry]:
-        return _ordered(e for e in self.entries if not e.new)
+    def updated(self) -> list[DigestEntry]:
+        return _ordered(e for e in self.entries if e.today == "updated")
+
+    @functools.cached_property
+    def earlier(self) -> list[DigestEntry]:
+        return _ordered(e for e in self.entries if not e.today)
 
     @functools.cached_property
     def skipped(self) -> list[DigestProblem]:
@@ -84,15 +97,27 @@ class Digest:
 
     @functools.cached_property
     def failed(self) -> list[DigestProblem]:
-        return [p for p in self.problems if not p.skipped]
+        return [p for p in self.problems if not p.skipped and not p.since]
+
+    @functools.cached_property
+    def still_failing(self) -> list[DigestProblem]:
+        return [p for p in self.problems if not p.skipped and p.since]
 
     @property
     def headline(self) -> str:
-        counts = [f"{len(self.new)} new", f"{len(self.unchanged)} unchanged"]
-        counts += [f"{len(self.skipped)} skipped"] if self.skipped else []
-        counts += [f"{len(self.failed)} failed"] if self.failed else []
         total = len(self.entries) + len(self.problems)
-        return f"Digest: {total} article{'' if total == 1 else 's'} ({', '.join(counts)})"
+        return f"Digest: {total} article{'' if total == 1 else 's'}, {self.day}"
+
+    @property
+    def counts(self) -> str:
+        """The day in a line: "3 new and 1 updated today, 8 earlier, 1 failed"."""
+        today = [f"{len(self.new)} new"] + ([f"{len(self.updated)} updated"] if self.updated else [])
+        parts = [" and ".join(today) + " today"]
+        parts += [f"{len(self.earlier)} earlier"] if self.earlier else []
+        parts += [f"{len(self.failed)} failed"] if self.failed else []
+        parts += [f"{len(self.still_failing)} still failing"] if self.still_failing else []
+        parts += [f"{len(self.skipped)} skipped"] if self.skipped else []
+        return ", ".join(parts) + f" · updated {self.updated_at}"
 
 
 # A digest's first lines, Markdown or HTML, as render_digest and render_digest_html begin them.
@@ -110,6 +135,48 @@ def _ordered(entries: Iterable[DigestEntry]) -> list[DigestEntry]:
     return sorted(by_title, key=lambda e: e.card.date, reverse=True)
 
 
+# ----------------------------------------------------------------------------- times
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def local(iso: str) -> datetime | None:
+    """A recorded time (ISO 8601 with its zone) in the reader's time zone; None if it is none."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return moment.astimezone() if moment.tzinfo is not None else None
+
+
+def shown_day(moment: datetime) -> str:
+    """ "Sunday 6 December 2026", whatever the locale."""
+    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def shown_clock(moment: datetime) -> str:
+    """ "16:05 CET": the zone's abbreviation, or its offset from UTC where it has none."""
+    zone = moment.strftime("%Z")
+    if not zone or zone[0] in "+-":
+        offset = moment.strftime("%z")  # "+0530"
+        zone = (
+            "UTC"
+            if offset in ("", "+0000")
+            else "UTC" + offset[:3] + (":" + offset[3:] if offset[3:] != "00" else "")
+        )
+    return f"{moment:%H:%M} {zone}"
+
+
+def shown_time(iso: str) -> str:
+    """A recorded time as a reader reads it: "Sunday 6 December 2026, 16:05 CET"."""
+    moment = local(iso)
+    return f"{shown_day(moment)}, {shown_clock(moment)}" if moment else iso
+
+
 def labels(card: BriefCard) -> str:
     """What a reader should know before trusting an entry: its language, and doubts."""
     language = card.language
@@ -121,13 +188,19 @@ def labels(card: BriefCard) -> str:
     return " · ".join(parts)
 
 
-@functools.cache
 def renderer_identity() -> str:
-    """What makes a brief's Markdown and HTML from its JSON: this module, the brief's, and the
-    CommonMark library. Recorded in the output folder's marker: while it stays the same, a brief
-    whose JSON is unchanged has unchanged pages, and they need not be rendered to know it."""
+    """What makes a brief's Markdown and HTML from its JSON: this module, the brief's, the
+    CommonMark library, and the reader's time zone (times are shown in it). Recorded in the output
+    folder's marker: while it stays the same, a brief whose JSON is unchanged has unchanged pages,
+    and they need not be rendered to know it."""
+    zone = f"{time.tzname}{time.timezone}{time.altzone}{os.environ.get('TZ', '')}"
+    return hashlib.sha256(f"{_renderer_files()} {zone}".encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _renderer_files() -> str:
     modules = [Path(__file__), Path(str(sys.modules[Brief.__module__].__file__))]
-    return fingerprint(modules, ["markdown-it-py"])[:16]
+    return fingerprint(modules, ["markdown-it-py"])
 
 
 def render_json(brief: Brief) -> str:
@@ -164,24 +237,43 @@ def render_translation(brief: Brief) -> str:
 
 
 def render_digest(digest: Digest) -> str:
-    """The run's front page in Markdown: new briefs first, then unchanged ones, then the articles
-    skipped and failed, each with its reason."""
-    lines = [f"# {digest.headline}", "", f"_{digest.created}_", ""]
-    for heading, entries in (("New since the last run", digest.new), ("Unchanged", digest.unchanged)):
-        if not entries:
-            continue
-        lines += [f"## {heading}", ""]
+    """The day's front page in Markdown: what is new and updated today with their summaries, new
+    failures, every other brief by title (its summary a click away), then what still fails and
+    what was skipped."""
+    lines = [f"# {digest.headline}", "", f"_{_text(digest.counts)}_", ""]
+    lines += [f"> {_text(note)}\n" for note in digest.notes]
+    for heading, entries in (("New today", digest.new), ("Updated today", digest.updated)):
+        lines += [f"## {heading}", ""] if entries else []
         for entry in entries:
             card = entry.card
-            lines += [f"### [{_text(card.title)}]({_link(entry.link)})", ""]
-            lines += [f"_{_text(labels(card))}_", "", _text(card.summary or "") or "_(no summary)_", ""]
+            meta = _text(_when(entry) + labels(card))
+            summary = _text(card.summary or "") or "_(no summary)_"
+            lines += [f"### [{_text(card.title)}]({_link(entry.link)})", "", f"_{meta}_", "", summary, ""]
             lines += [f"Source: {_code(card.source_path)}", ""]
-    for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
-        if problems:
-            lines += [f"## {heading}", ""]
-            lines += [f"- {_code(shown(p.path))}: {_text(p.reason)}" for p in problems]
-            lines.append("")
+    lines += _problems_md("Failed", digest.failed)
+    if digest.earlier:
+        lines += ["## Earlier", ""]
+        lines += [
+            f"- [{_text(e.card.title)}]({_link(e.link)}) · _{_text(labels(e.card))}_" for e in digest.earlier
+        ]
+        lines.append("")
+    lines += _problems_md("Still failing", digest.still_failing)
+    lines += _problems_md("Skipped", digest.skipped)
     return "\n".join(lines)
+
+
+def _when(entry: DigestEntry) -> str:
+    return f"{entry.today} {entry.when} · " if entry.when else ""
+
+
+def _problems_md(heading: str, problems: Sequence[DigestProblem]) -> list[str]:
+    if not problems:
+        return []
+    items = [
+        f"- {_code(shown(p.path))}: {_text(p.reason)}" + (f" _(since {_text(p.since)})_" if p.since else "")
+        for p in problems
+    ]
+    return [f"## {heading}", "", *items, ""]
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -205,6 +297,7 @@ h2 {{ font-size: 1.15rem; border-bottom: 1px solid var(--rule); padding-bottom: 
 h3 {{ font-size: 1.05rem; margin: 1.3rem 0 .2rem; line-height: 1.3; }}
 a {{ color: var(--accent); }}
 .meta, .source, .when {{ color: var(--muted); font-size: .88rem; }}
+.note {{ border-left: 3px solid var(--accent); padding-left: .6rem; }}
 .meta {{ margin: 0 0 .3rem; }}
 p {{ margin: .3rem 0 .6rem; }}
 code {{ font-size: .85em; word-break: break-all; }}
@@ -219,28 +312,48 @@ li {{ margin: .25rem 0; }}
 
 
 def render_digest_html(digest: Digest) -> str:
-    """The run's front page as one HTML page, linking each brief's HTML page."""
-    parts = [f"<h1>{escape(digest.headline)}</h1>", f'<p class="when">{escape(digest.created)}</p>']
-    for heading, entries in (("New since the last run", digest.new), ("Unchanged", digest.unchanged)):
-        if not entries:
-            continue
-        parts.append(f"<h2>{heading}</h2>")
+    """The day's front page as one HTML page, as render_digest orders it, linking each brief's
+    HTML page."""
+    parts = [f"<h1>{escape(digest.headline)}</h1>", f'<p class="when">{escape(digest.counts)}</p>']
+    parts += [f'<p class="note">{escape(note)}</p>' for note in digest.notes]
+    for heading, entries in (("New today", digest.new), ("Updated today", digest.updated)):
+        parts += [f"<h2>{heading}</h2>"] if entries else []
         for entry in entries:
             card = entry.card
-            link = _link(entry.link.with_suffix(".html"))
             summary = card.summary or "(no summary)"
             parts += [
-                f'<article><h3><a href="{link}">{escape(shown(card.title))}</a></h3>',
-                f'<p class="meta">{escape(labels(card))}</p>',
+                f"<article><h3>{_html_link(entry)}</h3>",
+                f'<p class="meta">{escape(_when(entry) + labels(card))}</p>',
                 f"<p>{escape(shown(summary))}</p>",
                 f'<p class="source">Source: <code>{escape(card.source_path)}</code></p></article>',
             ]
-    for heading, problems in (("Skipped", digest.skipped), ("Failed", digest.failed)):
-        if problems:
-            parts.append(f"<h2>{heading}</h2><ul>")
-            parts += [f"<li><code>{escape(shown(p.path))}</code>: {escape(p.reason)}</li>" for p in problems]
-            parts.append("</ul>")
+    parts += _problems_html("Failed", digest.failed)
+    if digest.earlier:
+        parts.append("<h2>Earlier</h2><ul>")
+        parts += [
+            f'<li>{_html_link(e)} <span class="meta">{escape(labels(e.card))}</span></li>'
+            for e in digest.earlier
+        ]
+        parts.append("</ul>")
+    parts += _problems_html("Still failing", digest.still_failing)
+    parts += _problems_html("Skipped", digest.skipped)
     return _PAGE.format(title=escape(digest.headline), body="\n".join(parts))
+
+
+def _html_link(entry: DigestEntry) -> str:
+    return f'<a href="{_link(entry.link.with_suffix(".html"))}">{escape(shown(entry.card.title))}</a>'
+
+
+def _problems_html(heading: str, problems: Sequence[DigestProblem]) -> list[str]:
+    if not problems:
+        return []
+    items = [
+        f"<li><code>{escape(shown(p.path))}</code>: {escape(p.reason)}"
+        + (f' <span class="meta">(since {escape(p.since)})</span>' if p.since else "")
+        + "</li>"
+        for p in problems
+    ]
+    return [f"<h2>{heading}</h2><ul>", *items, "</ul>"]
 
 
 def render_brief_html(brief: Brief, markdown: str, digest: str | None = None) -> str:
@@ -442,7 +555,7 @@ def _provenance(brief: Brief) -> list[str]:
         lines.append(f"- {label}: {_text(value)}")
     for warning in source.warnings:
         lines.append(f"- Warning: {_text(warning)}")
-    lines.append(f"- Brief first made: {brief.created}")
+    lines.append(f"- Brief first made: {shown_time(brief.created)}")
     return lines
 
 

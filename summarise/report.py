@@ -14,9 +14,10 @@ from .brief import Brief, BriefCard, shown
 from .memory import PhaseProgress
 from .outputs import DIGEST_HTML_NAME
 from .read import InputFile
+from .render import shown_time
 
 # The contract of `--json` (summarise/report.schema.json), versioned like the brief's.
-REPORT_SCHEMA = "summarise/report/2"
+REPORT_SCHEMA = "summarise/report/3"
 
 
 class Progress(PhaseProgress, Protocol):
@@ -47,6 +48,18 @@ class ArticleFailure:
     path: Path
     reason: str
     skipped: bool = False  # not for this tool (another language, a PDF, our own output): not broken
+    # Failing the same way since then (ISO 8601, UTC), the file unchanged: no news. None: news.
+    failing_since: str | None = None
+
+    @property
+    def since_shown(self) -> str:
+        """Since when it has failed this way, as a reader reads times; "" when this is news."""
+        return shown_time(self.failing_since) if self.failing_since else ""
+
+    @property
+    def news(self) -> bool:
+        """Something that went wrong and was not known before: what makes a run exit 1."""
+        return not self.skipped and self.failing_since is None
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class ArticleOutcome:
     cached: bool
     card: BriefCard  # the brief at a glance
     rewritten: bool = True  # False: the files on disk already said exactly this, and were left alone
+    updated: bool = False  # an earlier version of the article was briefed in the folder before this one
+    since: str = ""  # when this version was first briefed in the folder (ISO 8601, UTC); "" unknown
 
     @property
     def brief(self) -> Brief:
@@ -77,7 +92,8 @@ class RunReport:
     failures: list[ArticleFailure] = field(default_factory=list)
     models_loaded: list[str] = field(default_factory=list)
     load_seconds: dict[str, float] = field(default_factory=dict)  # per model, when loaded
-    digest: Path | None = None
+    digest: Path | None = None  # the latest digest (digest.md)
+    dated_digest: Path | None = None  # the day's (digest-2026-12-06.md)
     interrupted: bool = False  # Ctrl-C: what is in `articles` is complete on disk, the rest not begun
     aborted: RunAbort | None = None
     segments_translated: int = 0  # by the model, this run
@@ -92,8 +108,9 @@ class RunReport:
             return 2
         if self.interrupted:
             return 128 + self.stop_signal  # as a shell reports a process that signal stopped
-        # Skipped articles (another language, not an article) are not failures: no exit 1.
-        return 1 if any(not failure.skipped for failure in self.failures) else 0
+        # Skipped articles (another language, not an article) are not failures, and a file that
+        # fails as it failed before, unchanged, is no news: exit 1 only for something new.
+        return 1 if any(failure.news for failure in self.failures) else 0
 
     def to_json(self) -> dict[str, Any]:
         """The run as one JSON object (`--json`): a contract for scripts, like the brief's JSON."""
@@ -106,6 +123,8 @@ class RunReport:
                 "translated": a.card.language.translated,
                 "from_cache": a.cached,
                 "new": a.rewritten,
+                "updated": a.updated,
+                "version_since": a.since or None,
                 "flagged_segments": a.card.flagged,
             }
             for a in self.articles
@@ -122,11 +141,15 @@ class RunReport:
                 "unchanged": sum(1 for a in self.articles if not a.rewritten),
                 "skipped": len(skipped),
                 "failed": len(failed),
+                "still_failing": sum(1 for f in failed if not f.news),
                 "flagged_segments": sum(item["flagged_segments"] for item in written),
             },
             "articles": written,
             "skipped": [{"path": shown(str(f.path)), "reason": f.reason} for f in skipped],
-            "failed": [{"path": shown(str(f.path)), "reason": f.reason} for f in failed],
+            "failed": [
+                {"path": shown(str(f.path)), "reason": f.reason, "failing_since": f.failing_since}
+                for f in failed
+            ],
             "segments": {"translated": self.segments_translated, "remembered": self.segments_remembered},
             "timings": {
                 "total_seconds": round(self.seconds, 3),
@@ -134,6 +157,7 @@ class RunReport:
             },
             "digest": shown(str(self.digest)) if self.digest else None,
             "digest_html": shown(str(self.digest.with_name(DIGEST_HTML_NAME))) if self.digest else None,
+            "dated_digest": shown(str(self.dated_digest)) if self.dated_digest else None,
             "interrupted": self.interrupted,
             "aborted": self.aborted.reason if self.aborted else None,
         }

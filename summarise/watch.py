@@ -138,10 +138,9 @@ class ArrivalTracker:
             self._changed.wait(timeout)
 
 
-def _handler(tracker: ArrivalTracker, inboxes: Sequence[Path], ignored: Sequence[Path]) -> Any:
-    """The watchdog event handler: articles' files only, never the output folder's."""
-    from watchdog.events import FileSystemEvent, FileSystemEventHandler
-
+def _articles_only(inboxes: Sequence[Path], ignored: Sequence[Path]) -> Callable[[bytes | str], Path | None]:
+    """What counts of the inboxes' files: an article's name (supported suffix, not temporary,
+    not in a hidden folder inside an inbox), never in the output folder. Returns the path, or None."""
     roots = [os.path.abspath(inbox) for inbox in inboxes]
     kept_out = [os.path.realpath(folder) for folder in ignored]
 
@@ -158,6 +157,13 @@ def _handler(tracker: ArrivalTracker, inboxes: Sequence[Path], ignored: Sequence
         if any(real == folder or real.startswith(folder + os.sep) for folder in kept_out):
             return None
         return path
+
+    return article
+
+
+def _handler(tracker: ArrivalTracker, article: Callable[[bytes | str], Path | None]) -> Any:
+    """The watchdog event handler: articles' files only (`article`), never the output folder's."""
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
     class InboxEvents(FileSystemEventHandler):  # type: ignore[misc]
         def on_created(self, event: FileSystemEvent) -> None:
@@ -216,6 +222,7 @@ class Watcher:
         self.should_stop = should_stop
         self.on_release = on_release
         self.tracker = ArrivalTracker(settings.settle, settings.debounce)
+        self.article = _articles_only(self.inboxes, [options.out_dir])
         self.briefer = Briefer.open(options)
         self.briefer.session()  # the models resolved now: one missing is said before the watch begins
 
@@ -224,6 +231,7 @@ class Watcher:
         had to stop (a full disk, a model that cannot load) ends the watch: its report says why."""
         observer = self._observer()
         try:
+            self._recently_changed()
             report = self._brief("start")
             idle_since = time.monotonic()
             while not self.should_stop() and report.aborted is None:
@@ -251,6 +259,24 @@ class Watcher:
         self.on_run(report, why)
         return report
 
+    def _recently_changed(self) -> None:
+        """Files changed within `settle` seconds before the watch began may still be being written
+        (a download that started while nothing watched): they wait, as any arrival does, until
+        complete; the first run leaves them out."""
+        now = time.time()
+        for inbox in self.inboxes:
+            for folder, subfolders, names in os.walk(inbox):
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+                for name in names:
+                    if (path := self.article(os.path.join(folder, name))) is None:
+                        continue
+                    try:
+                        changed = path.stat().st_mtime
+                    except OSError:
+                        continue
+                    if now - changed < self.settings.settle:
+                        self.tracker.saw(path)
+
     def _observer(self) -> Any:
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
@@ -258,7 +284,7 @@ class Watcher:
         observer: Any = (
             PollingObserver(timeout=self.settings.poll_interval) if self.settings.polling else Observer()
         )
-        handler = _handler(self.tracker, self.inboxes, [self.options.out_dir])
+        handler = _handler(self.tracker, self.article)
         for inbox in self.inboxes:
             observer.schedule(handler, str(inbox), recursive=True)
         observer.start()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,23 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     # The CLI points the library's logger at the stderr of its run; under CliRunner that stream is
     # closed afterwards, and a later test's run() must not log into it.
     logging.getLogger("summarise").handlers.clear()
+
+
+@pytest.fixture
+def in_zone() -> Iterator[Callable[[str], None]]:
+    """Sets the local time zone (`in_zone("Europe/Berlin")`) for the test; put back after."""
+    before = os.environ.get("TZ")
+
+    def set_zone(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

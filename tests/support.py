@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,20 @@ def run_summarise(
         timeout=300,
         **streams,
     )
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+_SHOWN_DAY = re.compile(rf"\b(?:{'|'.join(_DAYS)}) \d\d? (?:{'|'.join(_MONTHS)}) \d{{4}}\b")
+_SHOWN_CLOCK = re.compile(r"\b\d\d:\d\d (?:UTC[+-]\d\d(?::\d\d)?|[A-Z]{2,5})(?![A-Za-z0-9])")
+
+
+def times_as_placeholders(text: str, html: bool = False) -> str:
+    """Times of a run as placeholders: recorded ones (ISO 8601, UTC) as <created>; those shown to
+    the reader in the local zone ("Sunday 6 December 2026", "16:05 CET") as <day> and <time>
+    (escaped in HTML, as the page would show them)."""
+    shown = escape if html else str
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", shown("<created>"), text)
+    text = _SHOWN_DAY.sub(shown("<day>"), text)
+    return _SHOWN_CLOCK.sub(shown("<time>"), text)

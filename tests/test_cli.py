@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_brief_writes_a_brief_and_a_record_per_article_and_a_digest(
     result = runner.invoke(app, brief_args(seeds_copy, out, tiny_marian, tiny_bart))
     assert result.exit_code == 0, result.output
     names = sorted(p.stem for p in seeds_copy.glob("*.txt"))
-    assert sorted(p.stem for p in out.glob("*.md") if p.name != "digest.md") == names
+    assert sorted(p.stem for p in out.glob("*.md") if not p.name.startswith("digest")) == names
     for name in names:
         record = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
         source = seeds_copy / f"{name}.txt"
@@ -127,20 +128,33 @@ def test_bad_files_are_named_the_rest_are_written_and_the_exit_code_is_1(
     (inbox / "invisible.txt").write_text("\u200b\u200b\n\u00ad", encoding="utf-8")
     (inbox / ".hidden.txt").write_text("Versteckt.", encoding="utf-8")
     out = inbox / "briefs"  # inside the input folder: its briefs must never be briefed in turn
-    for _ in range(2):
+    for prefix, exit_code in (("error:", 1), ("still failing:", 0)):
+        # The second run: the same files fail the same way, unchanged: no news, no exit 1.
         result = runner.invoke(app, brief_args(inbox, out, tiny_marian, tiny_bart))
-        assert result.exit_code == 1
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-        assert len(errors) == 3, result.output
+        assert result.exit_code == exit_code
+        errors = [
+            line for line in result.stderr.splitlines() if line.startswith(("error:", "still failing:"))
+        ]
+        assert len(errors) == 3 and all(line.startswith(prefix) for line in errors), result.output
         assert any("photo.txt" in line and "binary" in line for line in errors)
         assert any("empty.md" in line and "empty" in line for line in errors)
         assert any("invisible.txt" in line and "no text" in line for line in errors)
         assert sorted(str(p.relative_to(out)) for p in out.rglob("*.md")) == [
+            f"digest-{date.today().isoformat()}.md",
             "digest.md",
             "good.md",
             "sub/good.md",
         ]
         assert "Traceback" not in result.output
+    # Quiet, as a cron job runs it: nothing is news, so nothing is said.
+    quiet = runner.invoke(app, [*brief_args(inbox, out, tiny_marian, tiny_bart), "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr.strip() == "", quiet.stderr
+    # A file that changes and still fails is news again.
+    (inbox / "empty.md").write_text("\u200b", encoding="utf-8")
+    changed = runner.invoke(app, [*brief_args(inbox, out, tiny_marian, tiny_bart), "-q"])
+    assert changed.exit_code == 1 and changed.stderr.startswith(f"error: {inbox / 'empty.md'}: "), (
+        changed.stderr
+    )
 
 
 def test_no_articles_is_a_usage_error(tmp_path: Path, tiny_marian: Path, tiny_bart: Path) -> None:

@@ -200,7 +200,7 @@ def test_a_digest_is_written_when_every_article_failed_and_the_report_names_both
     report = json.loads(result.stdout)
     assert report["digest"] == str(out / "digest.md") and report["digest_html"] == str(out / "digest.html")
     digest = (out / "digest.md").read_text(encoding="utf-8")
-    assert digest.startswith("# Digest: 1 article (0 new, 0 unchanged, 1 failed)")
+    assert digest.startswith("# Digest: 1 article, ") and "_0 new today, 1 failed · updated " in digest
     assert "leer.txt" in digest and (out / "digest.html").is_file()
 
 

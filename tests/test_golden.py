@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from support import SEEDS
+from support import SEEDS, times_as_placeholders
 from typer.testing import CliRunner
 
 from summarise.cli import app
@@ -35,7 +35,7 @@ def normalised(text: str, replacements: dict[str, str], html: bool = False) -> s
     shown = escape if html else str
     for value, placeholder in replacements.items():
         text = text.replace(value, shown(placeholder))
-    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", shown("<created>"), text)
+    text = times_as_placeholders(text, html)
     # A local folder's fingerprint hashes large files by size and mtime, and a clone sets new mtimes.
     return re.sub(r"local-[0-9a-f]{16}", "local-<fingerprint>", text)
 
@@ -61,6 +61,10 @@ def test_outputs_match_the_recorded_ones(
         for p in out.iterdir()
         if not p.name.startswith(".")
     }
+    # The day's digest is the latest one, under the day's name.
+    for suffix in (".md", ".html") if command == "brief" else ():
+        (dated,) = [name for name in produced if re.fullmatch(rf"digest-\d{{4}}-\d\d-\d\d{suffix}", name)]
+        assert produced.pop(dated) == produced[f"digest{suffix}"]
     expected_dir = GOLDEN / command
     if os.environ.get("SUMMARISE_REGENERATE_GOLDEN"):
         shutil.rmtree(expected_dir, ignore_errors=True)

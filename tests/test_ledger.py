@@ -105,7 +105,7 @@ def test_an_unchanged_folder_is_listed_without_reading_a_single_article(
     assert [a.card for a in again.articles] == [a.card for a in first.articles]
     assert again.articles[0].brief == first.articles[0].brief  # the whole brief, from its JSON
     digest = (out / "digest.md").read_text(encoding="utf-8")
-    assert digest.startswith("# Digest: 5 articles (0 new, 5 unchanged)")
+    assert digest.startswith("# Digest: 5 articles, ") and "_5 new today · updated " in digest  # today's
     # A warning recorded in a brief is said again when the brief is listed, as a cached run did.
     assert "e.txt: 1 invalid UTF-8 sequence replaced with U+FFFD" in caplog.text
 

@@ -15,6 +15,7 @@ import pytest
 from support import GOOD, brief_args, environment_for_subprocess, inbox_with, runner, translate_args
 
 from summarise.cli import app
+from summarise.render import shown_time
 
 
 @pytest.mark.parametrize(
@@ -141,16 +142,17 @@ def test_a_cached_rerun_rewrites_nothing_and_the_brief_keeps_its_first_date(
         p: (1, first[p][1]) for p in briefs
     }
     digest = (out / "digest.md").read_text(encoding="utf-8")
-    assert "(0 new, 2 unchanged)" in digest.splitlines()[0] and "## New since the last run" not in digest
-    # The brief says when it was first made; the article's own date is shown where a page gives one.
-    assert f"- Brief first made: {created}" in (out / "a.md").read_text(encoding="utf-8")
-    # An article that changed is new in the digest, and its brief is made (and dated) again.
+    assert "_2 new today · updated " in digest  # briefed today, by the first run: still today's news
+    # The brief says when it was first made (in the reader's time zone).
+    assert f"- Brief first made: {shown_time(created)}" in (out / "a.md").read_text(encoding="utf-8")
+    # An article that changed is updated in the digest, and its brief is made (and dated) again.
     (inbox / "b.txt").write_text(GOOD + " Ein ganz anderer Satz.", encoding="utf-8")
     third = runner.invoke(app, brief_args(inbox, out, copy_marian, tiny_bart))
     assert third.exit_code == 0
     assert (out / "b.json").stat().st_mtime_ns != 1 and (out / "a.json").stat().st_mtime_ns == 1
     digest = (out / "digest.md").read_text(encoding="utf-8")
-    assert "(1 new, 1 unchanged)" in digest.splitlines()[0]
+    assert "_1 new and 1 updated today · updated " in digest
+    assert "## Updated today" in digest and "(b.md)" in digest.split("## Updated today")[1]
 
 
 def test_a_web_pages_own_date_is_the_article_date_in_the_brief(
@@ -208,7 +210,7 @@ def test_the_html_digest_opens_in_a_real_browser(tmp_path: Path, copy_marian: Pa
         env=environment_for_subprocess() | {"HOME": str(tmp_path)},
     )
     assert 'href="a.html"' in dumped.stdout and 'href="b.html"' in dumped.stdout
-    assert "Digest: 2 articles (2 new, 0 unchanged)" in dumped.stdout
+    assert "Digest: 2 articles, " in dumped.stdout and "2 new today · updated " in dumped.stdout
 
 
 def test_the_console_script_answers_usage_errors_in_one_line(tmp_path: Path) -> None:
@@ -241,6 +243,7 @@ def test_json_prints_the_run_report_on_stdout(tmp_path: Path, copy_marian: Path,
         "unchanged": 0,
         "skipped": 1,
         "failed": 1,
+        "still_failing": 0,
         "flagged_segments": report["articles"][0]["flagged_segments"],
     }
     [article] = report["articles"]
@@ -252,12 +255,19 @@ def test_json_prints_the_run_report_on_stdout(tmp_path: Path, copy_marian: Path,
             "reason": "unsupported file type (expected .txt, .md, .html, .htm)",
         }
     ]
-    assert report["failed"] == [{"path": str(inbox / "empty.txt"), "reason": "empty file (no text)"}]
+    failed = {"path": str(inbox / "empty.txt"), "reason": "empty file (no text)", "failing_since": None}
+    assert report["failed"] == [failed]
+    assert article["updated"] is False and article["version_since"] is not None
     assert report["timings"]["total_seconds"] > 0 and "translator" in report["timings"]["model_load_seconds"]
     assert report["digest"] == str(out / "digest.md")
-    second = json.loads(runner.invoke(app, args).stdout)
+    again = runner.invoke(app, args)
+    second = json.loads(again.stdout)
     assert second["counts"]["from_cache"] == 1 and second["counts"]["unchanged"] == 1
     assert second["timings"]["model_load_seconds"] == {}
+    # empty.txt fails as it did, unchanged: no news, so no exit 1 (and said as such).
+    assert again.exit_code == second["exit_code"] == 0 and second["counts"]["still_failing"] == 1
+    assert second["failed"] == [failed | {"failing_since": report["articles"][0]["version_since"]}]
+    assert f"still failing: {inbox / 'empty.txt'}: empty file (no text) (since " in again.stderr
 
 
 def test_a_config_file_gives_defaults_that_options_override_and_config_says_where_each_came_from(

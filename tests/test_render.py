@@ -8,9 +8,10 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import pytest
-from support import REPO
+from support import REPO, times_as_placeholders
 
 from summarise.brief import Brief, BriefCard, LanguageRecord, Translation, Unit, title_of
 from summarise.render import (
@@ -34,43 +35,66 @@ def test_a_recorded_brief_reads_back_and_renders_as_recorded(record: Path) -> No
     brief = Brief.from_json(data)
     assert brief.to_json() == data
     assert render_json(brief) == record.read_text(encoding="utf-8")
-    assert render_brief(brief) == record.with_suffix(".md").read_text(encoding="utf-8")
+    # The record's time is a placeholder; the page shows a real one in the reader's time zone.
+    made = replace(brief, created="2026-12-06T15:05:00+00:00")
+    assert times_as_placeholders(render_brief(made)) == record.with_suffix(".md").read_text(encoding="utf-8")
 
 
-def recorded_entries(new: bool = True) -> list[DigestEntry]:
+DAY, CLOCK = "Sunday 6 December 2026", "16:05 CET"
+
+
+def recorded_entries(
+    today: Literal["new", "updated", ""] = "new", when: str = "09:12 CET"
+) -> list[DigestEntry]:
     return [
         DigestEntry(
             BriefCard.of(Brief.from_json(json.loads(p.read_text(encoding="utf-8")))),
             PurePosixPath(p.stem + ".md"),
-            new,
+            today,
+            when if today else "",
         )
         for p in RECORDS
     ]
 
 
 def test_the_digest_renders_as_recorded() -> None:
-    digest = Digest("<created>", recorded_entries())
-    assert render_digest(digest) == (GOLDEN / "digest.md").read_text(encoding="utf-8")
-    assert render_digest_html(digest) == (GOLDEN / "digest.html").read_text(encoding="utf-8")
+    digest = Digest(DAY, CLOCK, recorded_entries())  # as the golden run's digest, its times placeholders
+    markdown, html = render_digest(digest), render_digest_html(digest)
+    assert times_as_placeholders(markdown) == (GOLDEN / "digest.md").read_text(encoding="utf-8")
+    assert times_as_placeholders(html, html=True) == (GOLDEN / "digest.html").read_text(encoding="utf-8")
 
 
-def test_the_digest_leads_with_what_is_new_and_names_every_article_of_the_run() -> None:
-    new, old = recorded_entries()[:3], recorded_entries(new=False)[3:]
+def test_the_digest_leads_with_today_lists_the_rest_by_title_and_names_every_problem() -> None:
+    new, updated, old = recorded_entries()[:3], recorded_entries("updated")[3:4], recorded_entries("")[4:]
     problems = [
         DigestProblem("inbox/report.pdf", "unsupported file type (expected .txt, .md, .html, .htm)", True),
         DigestProblem("inbox/french.txt", "written in French (fr), not German: skipped", True),
         DigestProblem("inbox/image.txt", "binary file", False),
+        DigestProblem("inbox/empty.txt", "empty file", False, since="Friday 4 December 2026"),
     ]
-    digest = Digest("<created>", [*old, *new], problems)
+    note = "The run started at 06:00 CET over 300 articles did not finish"
+    digest = Digest(DAY, CLOCK, [*old, *updated, *new], problems, [note])
     markdown = render_digest(digest)
-    total = len(RECORDS) + 3
-    headline = f"# Digest: {total} articles (3 new, {len(old)} unchanged, 2 skipped, 1 failed)\n"
-    assert markdown.startswith(headline), markdown[:100]
+    total = len(RECORDS) + 4
+    assert markdown.startswith(f"# Digest: {total} articles, {DAY}\n"), markdown[:100]
+    counts = f"3 new and 1 updated today, {len(old)} earlier, 1 failed, 1 still failing, 2 skipped"
+    counts += f" · updated {CLOCK}"
+    assert f"_{counts}_" in markdown.splitlines()[2]
+    assert markdown.index(note) < markdown.index("## New today")
     sections = re.findall(r"(?m)^## (.+)$", markdown)
-    assert sections == ["New since the last run", "Unchanged", "Skipped", "Failed"]
-    new_part = markdown.split("## Unchanged")[0]
-    assert all(f"]({e.link})" in new_part for e in new) and not any(f"]({e.link})" in new_part for e in old)
-    assert "- `inbox/image.txt`: binary file" in markdown.split("## Failed")[1]
+    assert sections == ["New today", "Updated today", "Failed", "Earlier", "Still failing", "Skipped"]
+    today = markdown.split("## Failed")[0]
+    assert all(f"]({e.link})" in today for e in new + updated) and not any(
+        f"]({e.link})" in today for e in old
+    )
+    assert "_updated 09:12 CET · " in today.split("## Updated today")[1]
+    # Earlier briefs by title only: one line each, no summary.
+    earlier = markdown.split("## Earlier")[1].split("## Still failing")[0]
+    assert len([line for line in earlier.splitlines() if line.startswith("- [")]) == len(old)
+    assert not any(e.card.summary and e.card.summary[:40] in earlier for e in old)
+    assert "- `inbox/image.txt`: binary file" in markdown.split("## Failed")[1].split("## Earlier")[0]
+    still = markdown.split("## Still failing")[1].split("## Skipped")[0]
+    assert "- `inbox/empty.txt`: empty file _(since Friday 4 December 2026)_" in still
     skipped = markdown.split("## Skipped")[1]
     assert "`inbox/french.txt`: written in French (fr), not German: skipped" in skipped
     # Labels: the language and the doubts of each entry, in both pages.
@@ -79,8 +103,8 @@ def test_the_digest_leads_with_what_is_new_and_names_every_article_of_the_run() 
     flagged = next(e for e in digest.entries if e.card.flagged)
     assert f"{flagged.card.flagged} of {flagged.card.translated_units} translated segments" in markdown
     page = render_digest_html(digest)
-    assert page.index("New since the last run") < page.index("Unchanged") < page.index("Skipped")
-    assert english.card.title in page and "binary file" in page
+    assert page.index(note) < page.index("New today") < page.index("Earlier") < page.index("Skipped")
+    assert english.card.title in page and "binary file" in page and "(since Friday 4 December 2026)" in page
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from support import GOOD, brief_args, inbox_with, options, run_summarise, runner
 from summarise.cache import CONVERTED_MARK, Store, mark
 from summarise.cli import app
 from summarise.errors import ConfigError
-from summarise.outputs import RECORDS_NAME, output_stems
+from summarise.outputs import DATED_DIGEST, RECORDS_NAME, output_stems, written_by_summarise
 from summarise.pipeline import run
 
 OTHER = "Der Bundestag hat am Donnerstag ein Gesetz beschlossen. Es tritt im Januar in Kraft."
@@ -206,6 +206,27 @@ def test_the_name_scheme_keeps_plain_names_plain() -> None:
     relatives = [PurePosixPath(p) for p in ("a.txt", "a.md", "sub/a.txt", "b.txt", "digest.txt", "c.html")]
     stems = output_stems(relatives, BRIEF_SUFFIXES, reserved=("digest.md", "digest.html", "c.html"))
     assert [str(stems[r]) for r in relatives] == ["a.txt", "a.md", "sub/a", "b", "digest.txt", "c.html"]
+
+
+def test_an_article_named_like_a_days_digest_keeps_its_whole_name_and_the_digests_are_ours(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    relatives = [
+        PurePosixPath(p) for p in ("Digest-2026-12-05.txt", "sub/digest-2026-12-05.txt", "digest-x.txt")
+    ]
+    stems = output_stems(relatives, BRIEF_SUFFIXES, reserved=("digest.md",), reserved_like=DATED_DIGEST)
+    assert [str(stems[r]) for r in relatives] == [
+        "Digest-2026-12-05.txt",
+        "sub/digest-2026-12-05",
+        "digest-x",
+    ]
+    inbox = inbox_with(tmp_path, {"digest-2026-12-05.txt": GOOD})
+    out = inbox / "briefs"  # inside the inbox: the digests of every day are never read as articles
+    report = run([inbox], options(out, copy_marian, tiny_bart))
+    assert (out / "digest-2026-12-05.txt.md").is_file() and report.dated_digest is not None
+    assert written_by_summarise(report.dated_digest) and written_by_summarise(out / "digest.html")
+    again = run([inbox], options(out, copy_marian, tiny_bart))
+    assert [a.source.path.name for a in again.articles] == ["digest-2026-12-05.txt"]
 
 
 def test_outputs_of_names_alike_on_other_file_systems_are_apart_in_a_run(

@@ -266,6 +266,8 @@ def test_articles_that_arrived_while_nothing_watched_are_briefed_at_the_start_an
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "early.txt").write_text(GERMAN, encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(inbox / "early.txt", (an_hour_ago, an_hour_ago))
     with watching(tmp_path, copy_marian, tiny_bart) as w:
         assert w.briefs() == {"early.json"}
         written = (w.out / "early.json").stat().st_mtime_ns
@@ -273,6 +275,26 @@ def test_articles_that_arrived_while_nothing_watched_are_briefed_at_the_start_an
         [(start, _)] = again.reports
         assert [a.rewritten for a in start.articles] == [False]
         assert (again.out / "early.json").stat().st_mtime_ns == written
+
+
+def test_a_file_changed_just_before_the_start_waits_until_it_is_complete(
+    tmp_path: Path, copy_marian: Path, tiny_bart: Path
+) -> None:
+    """A download that began while nothing watched may still be being written: the first run
+    leaves it out, and it is briefed, whole, once it has stayed the same for the settle time."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "old.txt").write_text(GERMAN, encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(inbox / "old.txt", (an_hour_ago, an_hour_ago))
+    (inbox / "growing.txt").write_text("Die Regierung", encoding="utf-8")  # changed just now
+    with watching(tmp_path, copy_marian, tiny_bart, settle=2.0) as w:
+        [(start, _)] = w.reports
+        assert [a.source.path.name for a in start.articles] == ["old.txt"]
+        with (inbox / "growing.txt").open("a", encoding="utf-8") as growing:
+            growing.write(" hat am Montag ein neues Gesetz beschlossen.")
+        w.briefed("growing.txt")
+        assert "beschlossen" in (w.out / "growing.json").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- the command
@@ -350,12 +372,12 @@ def test_events_count_for_the_inbox_articles_only(tmp_path: Path) -> None:
     inside it, temporary names and other file types are never tracked."""
     from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent
 
-    from summarise.watch import _handler
+    from summarise.watch import _articles_only, _handler
 
     inbox = tmp_path / ".config" / "inbox"
     out = inbox / "briefs"
     arrivals = ArrivalTracker()
-    handler = _handler(arrivals, [inbox], [out])
+    handler = _handler(arrivals, _articles_only([inbox], [out]))
     for name in ("a.txt", "sub/b.md", ".hidden/c.txt", "briefs/a.md", "d.pdf", "e.txt.part"):
         handler.dispatch(FileCreatedEvent(str(inbox / name)))
     handler.dispatch(FileClosedEvent(str(inbox / "sub" / "b.md")))
