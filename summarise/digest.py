@@ -10,7 +10,7 @@ finish, not yesterday's as if nothing had happened.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -49,15 +49,16 @@ def day_digest(
     failures: Sequence[ArticleFailure],
     history: History,
     run: RunState,
+    inputs: Collection[str] = (),
 ) -> Digest:
     """The digest of the reader's day that `now` falls in: this run's briefs (`briefed`, by the
     article's absolute path) and the folder's other briefs of today (from the history, read from
-    their JSON records)."""
+    their JSON records), other than those of the run's `inputs` (the run lists them itself)."""
     today = now.astimezone()
     listed = dict(briefed)
     gone = []
     for key, version in history.versions().items():
-        if key in listed or not _same_day(version.since, today):
+        if key in listed or key in inputs or not _same_day(version.since, today):
             continue
         if (card := _card(history.folder, version)) is None:
             gone.append(key)  # its brief was removed, or replaced by another article's
@@ -138,14 +139,15 @@ def _this_run(run: RunState, today: datetime) -> str:
     left = run.total - run.done
     if run.ending == "running":
         return (
-            f"A run started {started} has not finished (it is still going, or it was stopped without a "
-            f"word: killed, or the machine went down); {left} of {run.total} articles are listed as "
-            "earlier runs left them."
+            f"A run started {started} over {run.total} articles has not finished (it is still going, or "
+            "it was stopped without a word: killed, or the machine went down); its articles are listed "
+            "as earlier runs left them."
         )
     how = "was interrupted" if run.ending == "interrupted" else f"stopped: {run.ending}"
     return (
         f"This run (started {started}) {how} before it finished: {left} of {run.total} articles were "
-        "not reached and are listed as earlier runs left them; run it again to do the rest."
+        "not reached (listed as earlier runs left them, where they briefed them); run it again to do "
+        "the rest."
     )
 
 

@@ -3,10 +3,11 @@ an earlier version was), which files fail and since when, and the runs that did 
 day's digest is made from it (what is new or updated today, whatever number of runs made it), and
 so is a run's exit code (a file that fails as it failed before, unchanged, is no news).
 
-Kept in `.summarise-history` (hidden, and not `*.json`: no script globbing for briefs meets it),
-written whole and atomically when a run begins (a run killed without a word shows as one that never
-ended) and when it ends. A run's changes are laid over the file as it is then, so two runs into one
-folder keep each other's entries. Lost or damaged, it starts anew: only the day's labels are lost
+Kept in two hidden files (not `*.json`: no script globbing for briefs meets them), each written
+whole and atomically: `.summarise-runs`, small, when a run begins (a run killed without a word
+shows as one that never ended) and when it ends; `.summarise-history` when a run ends, if it
+changed anything. A run's changes are laid over the files as they are then, so two runs into one
+folder keep each other's entries. Lost or damaged, they start anew: only the day's labels are lost
 for a day (every brief is still listed), and failures are news once more.
 
 Unlike the ledger (a shortcut trusted only while the code and models are the same), the history
@@ -31,7 +32,8 @@ from .outputs import write_atomic
 
 log = logging.getLogger(__name__)
 
-HISTORY_NAME = ".summarise-history"
+HISTORY_NAME = ".summarise-history"  # the articles' versions, and the files failing
+RUNS_NAME = ".summarise-runs"  # runs under way or that did not finish: small, written as a run begins
 HISTORY_FORMAT = 1
 HISTORY_MAX_BYTES = 2**28
 RUNS_KEPT = timedelta(days=8)  # runs that did not finish are told of for a day, kept a week
@@ -102,6 +104,7 @@ class History:
     def __init__(self, folder: Path, entries: _Entries | None = None) -> None:
         self.folder = folder
         self.path = folder / HISTORY_NAME
+        self.runs_path = folder / RUNS_NAME
         self.previous = entries or _Entries()
         self._versions: dict[str, Version | None] = {}  # this run's changes
         self._failing: dict[str, Failing | None] = {}
@@ -109,7 +112,9 @@ class History:
 
     @classmethod
     def load(cls, folder: Path) -> History:
-        return cls(folder, _read(folder / HISTORY_NAME))
+        entries = _read(folder / HISTORY_NAME)
+        entries.runs = _read_runs(folder / RUNS_NAME)
+        return cls(folder, entries)
 
     # ------------------------------------------------------------------------- what is known
 
@@ -190,16 +195,34 @@ class History:
     def begin(self, started: str, total: int) -> None:
         """A run begins: recorded at once, so a run that never ends shows as one."""
         self.run = RunEntry(started, os.getpid(), socket.gethostname(), total=total)
-        self._save()
+        self._save_runs()
 
     def finish(self, outcome: Outcome, done: int, reason: str = "") -> None:
         if self.run is not None:
             self.run = replace(self.run, outcome=outcome, done=done, reason=reason)
-        self._save()
+        self._save_runs()
+        self._save_articles()
 
-    def _save(self) -> None:
-        """This run's changes over the file as it is now (another run may have written since). A
-        history that cannot be written costs the next digest its labels, nothing else."""
+    def _save_runs(self) -> None:
+        """This run's entry over the runs file as it is now (another run may have written since)."""
+        runs = [run for run in _read_runs(self.runs_path) if self.run is None or run.key != self.run.key]
+        if self.run is not None and self.run.outcome == "complete":
+            # A run that went to its end did what the unfinished ones before it left undone.
+            runs = [run for run in runs if run.started > self.run.started or run.still_running()]
+        oldest = datetime.now(UTC) - RUNS_KEPT
+        runs = [run for run in runs if _instant(run.started) >= oldest]
+        self.previous.runs = runs
+        mine = [self.run] if self.run is not None and self.run.outcome != "complete" else []
+        _write(self.runs_path, {"format": HISTORY_FORMAT, "runs": [asdict(run) for run in runs + mine]})
+
+    def _save_articles(self) -> None:
+        """This run's changes over the history as it is now, where there are any: a run that
+        changed nothing (an unchanged folder) writes nothing."""
+        changed = any(self.previous.versions.get(k) != v for k, v in self._versions.items()) or any(
+            self.previous.failing.get(k) != f for k, f in self._failing.items()
+        )
+        if not changed:
+            return
         current = _read(self.path)
         for key, version in self._versions.items():
             if version is None:
@@ -211,20 +234,18 @@ class History:
                 current.failing.pop(key, None)
             else:
                 current.failing[key] = failing
-        runs = [run for run in current.runs if self.run is None or run.key != self.run.key]
-        if self.run is not None and self.run.outcome == "complete":
-            # A run that went to its end did what the unfinished ones before it left undone.
-            runs = [run for run in runs if run.started > self.run.started or run.still_running()]
-        elif self.run is not None:
-            runs.append(self.run)
-        oldest = datetime.now(UTC) - RUNS_KEPT
-        current.runs = [run for run in runs if _instant(run.started) >= oldest]
-        self.previous = replace(current, runs=[run for run in runs if run is not self.run])
-        try:
-            # ASCII: a name that is not UTF-8 (kept as surrogates) is written as its escapes.
-            write_atomic(self.path, json.dumps(_to_json(current), separators=(",", ":")) + "\n")
-        except OutputError as error:
-            log.info("the history of %s was not written: %s", self.folder, error)
+        self.previous.versions, self.previous.failing = current.versions, current.failing
+        self._versions, self._failing = {}, {}
+        _write(self.path, _to_json(current))
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """A history file, whole; one that cannot be written costs the next digest its labels, nothing
+    else. ASCII: a name that is not UTF-8 (kept as surrogates) is written as its escapes."""
+    try:
+        write_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
+    except OutputError as error:
+        log.info("%s was not written: %s", path, error)
 
 
 def _instant(iso: str) -> datetime:
@@ -247,27 +268,45 @@ def _to_json(entries: _Entries) -> dict[str, Any]:
             }
             for key, failing in sorted(entries.failing.items())
         },
-        "runs": [asdict(run) for run in entries.runs],
     }
 
 
 def _read(path: Path) -> _Entries:
-    """The history file's entries; none where it is absent, damaged or of another format."""
+    """The history file's entries (not the runs); none where it is absent, damaged or of another
+    format."""
+    data = _read_json(path)
     try:
-        data = json.loads(read_bytes(path, HISTORY_MAX_BYTES, "history")[0])
-        if data["format"] != HISTORY_FORMAT:
-            return _Entries()
         versions = {key: _version(value) for key, value in data["versions"].items()}
         failing = {key: _failing(value) for key, value in data["failing"].items()}
-        runs = [_run(value) for value in data["runs"]]
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        if data:
+            log.info("%s: ignored (%s: %s); it is written anew", path, type(error).__name__, error)
+        return _Entries()
+    return _Entries(versions, failing)
+
+
+def _read_runs(path: Path) -> list[RunEntry]:
+    data = _read_json(path)
+    try:
+        return [_run(value) for value in data["runs"]]
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        if data:
+            log.info("%s: ignored (%s: %s); it is written anew", path, type(error).__name__, error)
+        return []
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A history file's object, of this format; {} where it is absent, damaged or of another."""
+    try:
+        data = json.loads(read_bytes(path, HISTORY_MAX_BYTES, "history")[0])
     except InputError as error:
         if os.path.lexists(path):
             log.info("%s: ignored (%s); it is written anew", path, error.reason)
-        return _Entries()
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
+        return {}
+    except (ValueError, RecursionError) as error:
         log.info("%s: ignored (%s: %s); it is written anew", path, type(error).__name__, error)
-        return _Entries()
-    return _Entries(versions, failing, runs)
+        return {}
+    return data if isinstance(data, dict) and data.get("format") == HISTORY_FORMAT else {}
 
 
 def _version(data: dict[str, Any]) -> Version:

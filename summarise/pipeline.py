@@ -290,7 +290,7 @@ class _Run:
             self._fail(problem.path, problem.reason, problem.skipped)
         self.progress.start(len(self.inputs))
         self.history.begin(self.created, len(self.inputs))
-        if self.options.summariser is not None and self.output.has_digest():
+        if self.options.summariser is not None and self.output.has_digest() and self._has_work():
             # Until it ends, the digest says a run is under way: one killed without a word says so.
             self._write_digest("running")
         try:
@@ -347,6 +347,10 @@ class _Run:
         self.output.compact()
         return report
 
+    def _has_work(self) -> bool:
+        """Some article's file is not as the ledger knows it: the run may take a while."""
+        return any(self.ledger.article(source) is None for source in self.inputs)
+
     def _unfinished(self) -> list[InputFile]:
         """The run's articles it did not finish (it was stopped)."""
         finished = {a.source.path for a in self.report.articles} | {f.path for f in self.report.failures}
@@ -367,7 +371,8 @@ class _Run:
         done = len(self.inputs) - len(self._unfinished())
         now = datetime.now(UTC)
         state = RunState(self.created, len(self.inputs), done, ending)
-        digest = day_digest(now, briefed, self.report.failures, self.history, state)
+        inputs = {os.path.abspath(source.path) for source in self.inputs}
+        digest = day_digest(now, briefed, self.report.failures, self.history, state, inputs)
         return self.output.write_digest(digest, now.astimezone().date())
 
     def _articles(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from support import GOOD, inbox_with, options
 
-from summarise.history import HISTORY_NAME
+from summarise.history import HISTORY_NAME, RUNS_NAME
 from summarise.pipeline import run
 from summarise.report import NoProgress
 
@@ -33,8 +33,6 @@ def age_history(out: Path, days: float) -> None:
         version["since"] = older(version["since"])
     for failing in data["failing"].values():
         failing["since"] = older(failing["since"])
-    for entry in data["runs"]:
-        entry["started"] = older(entry["started"])
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
@@ -168,11 +166,12 @@ def test_a_run_that_ended_without_a_word_is_told_of_until_a_run_goes_to_its_end(
     killed = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
-    history = json.loads((out / HISTORY_NAME).read_text(encoding="utf-8"))
+    runs = json.loads((out / RUNS_NAME).read_text(encoding="utf-8"))
+    assert runs["runs"] == []  # a run that went to its end leaves no entry
     started = datetime.now().astimezone().replace(hour=6, minute=0, second=0, microsecond=0)
     entry = {"started": started.isoformat(), "pid": int(killed.stdout), "host": os.uname().nodename}
-    history["runs"].append(entry | {"outcome": "running", "reason": "", "done": 0, "total": 300})
-    (out / HISTORY_NAME).write_text(json.dumps(history), encoding="utf-8")
+    runs["runs"].append(entry | {"outcome": "running", "reason": "", "done": 0, "total": 300})
+    (out / RUNS_NAME).write_text(json.dumps(runs), encoding="utf-8")
     stopper = Stopper(out, after=1)
     (inbox / "a.txt").write_text(GOOD + " Neu.", encoding="utf-8")
     run([inbox], options(out, copy_marian, tiny_bart), stopper, stopper.should_stop)
@@ -219,4 +218,6 @@ def test_a_damaged_or_missing_history_costs_only_the_days_labels(
         assert "(a.md)" in (out / "digest.md").read_text(encoding="utf-8")
         json.loads((out / HISTORY_NAME).read_text(encoding="utf-8"))  # written anew, whole
     (out / HISTORY_NAME).unlink()
+    (out / RUNS_NAME).write_text('{"format": 1, "runs": [{"started": "yesterday"}]}', encoding="utf-8")
     assert run([inbox], options(out, copy_marian, tiny_bart)).exit_code == 0
+    assert json.loads((out / RUNS_NAME).read_text(encoding="utf-8")) == {"format": 1, "runs": []}
