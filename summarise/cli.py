@@ -16,7 +16,7 @@ import logging
 import sys
 import traceback
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -224,9 +224,10 @@ def main_options(
 
 
 Paths = Annotated[
-    list[Path],
+    list[str],  # text, not Path: a web address keeps its "//"
     typer.Argument(
-        help="Article files (.txt, .md, .html, .htm) and folders (walked recursively).",
+        help="Article files (.txt, .md, .html, .htm), folders (walked recursively) and web addresses "
+        "(http:// or https://: fetched, kept in OUT/.pages, briefed like a saved page).",
         metavar="PATH",
         show_default=False,
         readable=False,  # an unreadable file is that article's failure, named in one line
@@ -383,19 +384,20 @@ def _say_watch_run(
         out(json.dumps(report.to_json(), ensure_ascii=False))
 
 
-STANDARD_INPUT = Path("-")
+STANDARD_INPUT = "-"
 
 
-def _run(paths: list[Path], command: Command, given: dict[str, Any], shown: Presentation) -> None:
+def _run(given_paths: list[str], command: Command, given: dict[str, Any], shown: Presentation) -> None:
     from .pipeline import run
 
     configure_logging(shown.verbose)
     stop = StopRequest()
     out_dir = given["out"] or DEFAULT_FOLDERS[command]  # for the messages below, until options are resolved
     kind = "brief" if command == "brief" else "translation"
-    filtering = STANDARD_INPUT in paths  # `-`: a Unix filter, the article in, its brief out
+    filtering = STANDARD_INPUT in given_paths  # `-`: a Unix filter, the article in, its brief out
     if filtering:
-        _check_filter(paths, given, shown)
+        _check_filter(given_paths, given, shown)
+    paths: Sequence[Path | str] = given_paths
     try:
         options = options_for(command, given)
         out_dir = options.out_dir
@@ -457,7 +459,7 @@ def _failure_line(failure: ArticleFailure, path: str) -> str:
     return f"error: {path}: {failure.reason}"
 
 
-def _check_filter(paths: list[Path], given: dict[str, Any], shown: Presentation) -> None:
+def _check_filter(paths: list[str], given: dict[str, Any], shown: Presentation) -> None:
     """`-` reads the article from standard input and writes the answer to standard output: alone."""
     if len(paths) > 1:
         _fail("- (standard input) is read alone: give either - or files and folders")

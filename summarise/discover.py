@@ -61,8 +61,7 @@ def discover_inputs(
                 found.append(given)
         elif kind in _NAMES_NOTHING and (address := _web_address(given)):
             nothing.append(
-                f"{address}: a web address, not a file: save the page from your browser (as .html) "
-                "and give that file"
+                f"{address}: a web address given as a path: give it as text (a str) to have it fetched"
             )
         elif kind in _NAMES_NOTHING:
             nothing.append(f"{given}: {kind}")

@@ -36,6 +36,14 @@ class InputError(SummariseError):
         self.skipped = skipped  # not an article for this tool (a PDF, our own output), not broken
 
 
+class FetchError(InputError):
+    """A web address that could not be fetched, or that is no article (`skipped`)."""
+
+    def __init__(self, url: str, reason: str, *, skipped: bool = False) -> None:
+        super().__init__(url, reason, skipped=skipped)
+        self.url = url
+
+
 class ModelUnavailableError(SummariseError):
     """Models that are neither local folders nor in the Hugging Face cache, and cannot be downloaded.
 

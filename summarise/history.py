@@ -174,10 +174,11 @@ class History:
         """Not for this tool: neither briefed nor failing."""
         self._failing[key] = None
 
-    def failed(self, key: str, path: Path, reason: str, when: str) -> str | None:
-        """A file that failed in this run; returns since when it has failed the same way, unchanged
-        (None: this is news: it did not fail before, or failed otherwise, or has changed since)."""
-        state = FileState.at(path)
+    def failed(self, key: str, path: Path | str, reason: str, when: str) -> str | None:
+        """A file (or web address) that failed in this run; returns since when it has failed the
+        same way, unchanged (None: this is news: it did not fail before, or failed otherwise, or
+        the file has changed since)."""
+        state = FileState.at(path) if isinstance(path, Path) else None
         before = self._failing.get(key, self.previous.failing.get(key))
         if before is not None and before.state == state and before.reason == reason:
             self._failing[key] = before

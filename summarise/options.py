@@ -82,6 +82,9 @@ class Options:
     max_bytes: int = DEFAULT_MAX_BYTES  # larger article files are refused
     cluster: ClusterKind = "none"  # "ray": the models run on a Ray cluster's actors (cluster.py)
     cluster_actors: int | None = None  # at most this many actors per model
+    pages_dir: Path | None = None  # where fetched web pages are kept; None: OUT/.pages
+    refetch: bool = False  # ask for every web page unconditionally (not "has it changed?")
+    fetch_interval: float = 1.0  # seconds between two requests to one host (politeness)
     lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
 
     def check(self) -> None:
@@ -271,6 +274,27 @@ OPTIONS: tuple[OptionSpec, ...] = (
         kind=float,
         limits=(0.001, 1024),
         scale=MEGABYTE,
+    ),
+    OptionSpec(
+        "pages",
+        ("--pages",),
+        "Folder where web pages fetched from a URL are kept (with an index of what came with them).",
+        "pages_dir",
+        kind=Path,
+        default_text="OUT/.pages",
+    ),
+    OptionSpec(
+        "refetch",
+        ("--refetch/--no-refetch",),
+        "Fetch every URL whole again, instead of asking the server whether it changed.",
+        "refetch",
+    ),
+    OptionSpec(
+        "fetch_interval",
+        ("--fetch-interval",),
+        "Seconds between two requests to the same web host (more where its robots.txt asks).",
+        "fetch_interval",
+        limits=(0.0, 3600.0),
     ),
     OptionSpec(
         "cache_dir",

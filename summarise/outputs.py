@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -374,7 +374,7 @@ def with_suffix_added(stem: PurePosixPath, suffix: str) -> PurePosixPath:
 _FOLDER_UNUSABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     write_together({path: text})
 
 
@@ -404,7 +404,7 @@ def previous_record(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def write_together(files: dict[Path, str]) -> None:
+def write_together(files: Mapping[Path, str | bytes]) -> None:
     """Write files so that each is whole and they appear together: all are written to temporary
     files first (where a full disk shows), then renamed into place (which needs no space)."""
     staged: list[tuple[str, Path]] = []
@@ -417,8 +417,12 @@ def write_together(files: dict[Path, str]) -> None:
                 fd, tmp = tempfile.mkstemp(prefix=".summarise-", suffix=".tmp", dir=current.parent)
                 staged.append((tmp, current))
                 os.fchmod(fd, 0o666 & ~_umask())  # as open() would: mkstemp makes files only we can read
-                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
+                if isinstance(text, bytes):  # a page kept as it came (fetch.py)
+                    with os.fdopen(fd, "wb") as binary:
+                        binary.write(text)
+                else:
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                        handle.write(text)
             for tmp, final in staged:
                 current = final
                 os.replace(tmp, final)

@@ -43,6 +43,7 @@ from .digest import Briefed, RunState, day_digest, link_of
 from .errors import (
     CacheError,
     ConfigError,
+    FetchError,
     InputError,
     ModelLoadError,
     NoArticles,
@@ -52,6 +53,7 @@ from .errors import (
     SummariseError,
     first_line,
 )
+from .fetch import PAGES_FOLDER, FetchSettings, fetch_all, is_web_address
 from .history import History, Outcome
 from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
@@ -82,16 +84,17 @@ CLUSTER_WAVE_CHARACTERS = 20_000_000
 
 
 def run(
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     options: Options,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> RunReport:
-    """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`.
+    """Brief (or, without a summariser, translate) every article under `paths` into `options.out_dir`:
+    files and folders, and web addresses (text that starts with http:// or https://), fetched first.
 
-    Raises (a SummariseError) only before any work starts. `should_stop`: polled between batches
-    and articles; once true, the run keeps what is finished (translated segments go to the
-    translation memory) and ends with `report.interrupted`. One run of a `Briefer` opened for it.
+        Raises (a SummariseError) only before any work starts. `should_stop`: polled between batches
+        and articles; once true, the run keeps what is finished (translated segments go to the
+        translation memory) and ends with `report.interrupted`. One run of a `Briefer` opened for it.
     """
     with Briefer.open(options) as briefer:
         return briefer.run(paths, progress, should_stop)
@@ -152,7 +155,7 @@ class Briefer:
 
     def run(
         self,
-        paths: Sequence[Path],
+        paths: Sequence[Path | str],
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
         later: Collection[Path] = (),
@@ -162,20 +165,28 @@ class Briefer:
         options = self.options
         store = self.store
         started = time.perf_counter()
-        inputs, problems = discover.discover_inputs(paths, exclude=options.out_dir)
+        urls = [p for p in paths if isinstance(p, str) and is_web_address(p)]
+        files = [Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))]
+        inputs, problems = discover.discover_inputs(files, exclude=options.out_dir) if files else ([], [])
         if later:
             waiting = {os.path.abspath(path) for path in later}
             inputs = [f for f in inputs if os.path.abspath(f.path) not in waiting]
+        if urls:  # the only network access of a run: none without an address
+            store.check()
+            self.session()  # the models resolved first: one missing is said before any page is fetched
+            fetched = self._fetch(urls, progress)
+            inputs += fetched.inputs
+            problems += fetched.failures
         if not inputs and not problems:
-            if folders := [str(p) for p in paths if p.is_dir() and discover.is_output_folder(p)]:
+            if folders := [str(p) for p in files if p.is_dir() and discover.is_output_folder(p)]:
                 raise ConfigError(
                     f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
                     "articles: give the folder the articles are in"
                 )
             suffixes = ", ".join(SUPPORTED_SUFFIXES)
-            raise NoArticles(f"no article files ({suffixes}) found in " + ", ".join(str(p) for p in paths))
+            raise NoArticles(f"no article files ({suffixes}) found in " + ", ".join(str(p) for p in files))
         if not inputs:
-            return RunReport(failures=[ArticleFailure(p.path, p.reason, p.skipped) for p in problems])
+            return RunReport(failures=[ArticleFailure(_where(p), p.reason, p.skipped) for p in problems])
         store.check()
         # The output folder before the models: what would be refused there is said before a download.
         output = OutputFolder.checked(options.out_dir, inputs, options.summariser is not None)
@@ -187,6 +198,24 @@ class Briefer:
         report = run.go(problems)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _fetch(self, urls: list[str], progress: Progress | None) -> Fetched:
+        """The pages of `urls`, kept in the pages folder, as the run's inputs (their outputs go to
+        `<host>/<name>` in the output folder), and the addresses that could not be had."""
+        options = self.options
+        folder = options.pages_dir or options.out_dir / PAGES_FOLDER
+        settings = FetchSettings(options.max_bytes, options.fetch_interval, options.refetch)
+        (progress or NoProgress()).phase(f"fetching {len(urls)} web page{'s' if len(urls) != 1 else ''}")
+        result = fetch_all(urls, settings, folder)
+        inputs = [InputFile(page.path, page.relative, web=page.metadata) for page in result.pages]
+        return Fetched(inputs, list(result.failures), result.requests)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    inputs: list[InputFile]
+    failures: list[InputError]
+    requests: int
 
 
 @dataclass(frozen=True)
@@ -287,7 +316,7 @@ class _Run:
     def go(self, problems: Sequence[InputError]) -> RunReport:
         report = self.report
         for problem in problems:
-            self._fail(problem.path, problem.reason, problem.skipped)
+            self._fail(_where(problem), problem.reason, problem.skipped)
         self.progress.start(len(self.inputs))
         self.history.begin(self.created, len(self.inputs))
         if self.options.summariser is not None and self.output.has_digest() and self._has_work():
@@ -443,10 +472,10 @@ class _Run:
             self.report.articles.append(written)
         self.progress.advance()
 
-    def _fail(self, path: Path, reason: str, skipped: bool) -> None:
-        """An article that failed, or was skipped; a failure known from earlier runs (the same
-        reason, the file unchanged) says since when."""
-        key = os.path.abspath(path)
+    def _fail(self, path: Path | str, reason: str, skipped: bool) -> None:
+        """An article that failed, or was skipped (`path`: its file, or its web address); a failure
+        known from earlier runs (the same reason, the file unchanged) says since when."""
+        key = path if isinstance(path, str) else os.path.abspath(path)
         if skipped:
             self.history.skipped(key)
             since = None
@@ -706,6 +735,11 @@ class _Run:
             failed=len(report.failures),
             interrupted=report.interrupted,
         )
+
+
+def _where(problem: InputError) -> Path | str:
+    """What a problem is about: a file, or a web address (kept as written: a Path folds its //)."""
+    return problem.url if isinstance(problem, FetchError) else problem.path
 
 
 def _ledger_context(options: Options, session: ModelSession) -> str:

@@ -43,6 +43,9 @@ class InputFile:
 
     path: Path
     relative: PurePosixPath
+    # A page fetched from the web: what came with it (url, final_url, fetched, http_date, etag,
+    # last_modified), recorded with the page's own metadata.
+    web: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -83,7 +86,7 @@ def read_article(source: InputFile, max_bytes: int = DEFAULT_MAX_BYTES) -> Artic
         paragraphs=parsed.paragraphs,
         encoding=parsed.encoding,
         warnings=parsed.warnings,
-        metadata=parsed.metadata,
+        metadata={**parsed.metadata, **dict(source.web)},
         blocks=parsed.blocks,
         links=parsed.links,
         state=state,

@@ -45,7 +45,7 @@ class NoProgress:
 
 @dataclass(frozen=True)
 class ArticleFailure:
-    path: Path
+    path: Path | str  # str: a web address
     reason: str
     skipped: bool = False  # not for this tool (another language, a PDF, our own output): not broken
     # Failing the same way since then (ISO 8601, UTC), the file unchanged: no news. None: news.

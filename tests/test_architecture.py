@@ -95,3 +95,12 @@ def test_the_terminal_knows_nothing_of_the_library() -> None:
     imports = graph()
     assert imports["terminal"] == set()
     assert {name for name, used in imports.items() if "terminal" in used} == {"cli"}
+
+
+def test_only_the_fetch_stage_opens_a_connection() -> None:
+    """The HTTP client is imported by fetch.py alone (the hub client's downloads are models.py's,
+    through huggingface_hub): a run without a web address never reaches it."""
+    users = sorted(
+        p.name for p in (REPO / "summarise").glob("*.py") if "httpx2" in p.read_text(encoding="utf-8")
+    )
+    assert users == ["fetch.py"]

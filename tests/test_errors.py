@@ -74,7 +74,7 @@ def test_a_model_that_cannot_be_loaded_stops_the_run_and_keeps_what_it_found(
     report = run([seeds_copy], options(tmp_path / "out", broken, tiny_bart))  # raises nothing
     assert report.aborted is not None and "broken-marian" in report.aborted.reason
     assert report.exit_code == 2
-    assert [f.path.name for f in report.failures] == ["picture.txt"]  # found before it, kept
+    assert [Path(f.path).name for f in report.failures] == ["picture.txt"]  # found before it, kept
     result = runner.invoke(app, brief_args(seeds_copy, tmp_path / "out2", broken, tiny_bart))
     assert result.exit_code == 2 and "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()

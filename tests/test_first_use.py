@@ -18,6 +18,7 @@ from support import (
     console_script,
     environment_for_subprocess,
     inbox_with,
+    options,
     run_summarise,
     runner,
     translate_args,
@@ -36,13 +37,24 @@ def test_summarise_alone_prints_the_usage_and_exits_2() -> None:
     assert result.stdout == ""
 
 
-def test_a_web_address_as_path_is_named_as_one_with_what_to_do(tmp_path: Path) -> None:
-    result = run_summarise("translate", "https://www.example.org/politik/artikel-1.html", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr == (
-        "error: https://www.example.org/politik/artikel-1.html: a web address, not a file: save the "
-        "page from your browser (as .html) and give that file\n"
+def test_a_web_address_the_tool_does_not_fetch_is_named_with_why(tmp_path: Path, copy_marian: Path) -> None:
+    result = run_summarise(
+        "translate", "ftp://www.example.org/artikel-1.html", "--translator", str(copy_marian), cwd=tmp_path
     )
+    assert result.returncode == 1
+    assert "error: ftp://www.example.org/artikel-1.html: only http and https addresses are fetched" in (
+        result.stderr.splitlines()
+    )
+
+
+def test_a_web_address_given_to_the_library_as_a_path_says_to_give_it_as_text(tmp_path: Path) -> None:
+    from summarise.errors import ConfigError
+    from summarise.pipeline import run
+
+    with pytest.raises(
+        ConfigError, match=r"^https://www.example.org/a.html: a web address given as a path: give"
+    ):
+        run([Path("https://www.example.org/a.html")], options(tmp_path / "out", COPY_MARIAN, None))
 
 
 def test_an_output_folder_given_as_path_is_recognised(tmp_path: Path, copy_marian: Path) -> None:

@@ -49,7 +49,7 @@ def test_source_lang_forces_the_language(tmp_path: Path, copy_marian: Path) -> N
     assert record["coverage"]["translated"] == record["coverage"]["segments"] > 0
     # The default detects again: the cached forced result is not reused for another setting.
     detected = run([inbox], options(tmp_path / "out", copy_marian, None))
-    assert [f.path.name for f in detected.failures] == ["french.txt"]
+    assert [Path(f.path).name for f in detected.failures] == ["french.txt"]
     assert not json.loads((tmp_path / "out" / "english.json").read_text(encoding="utf-8"))["language"][
         "translated"
     ]
