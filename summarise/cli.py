@@ -30,6 +30,7 @@ from .config import load_config, options_for
 from .errors import SummariseError, first_line
 from .options import (
     DEFAULT_FOLDERS,
+    FEED_INTERVAL_SECONDS,
     IDLE_RELEASE_SECONDS,
     OPTION_BY_KEY,
     OPTIONS,
@@ -224,13 +225,12 @@ def main_options(
 
 
 Paths = Annotated[
-    list[str],  # text, not Path: a web address keeps its "//"
+    list[str] | None,  # text, not Path: a web address keeps its "//"; none: the feeds alone (--feed)
     typer.Argument(
         help="Article files (.txt, .md, .html, .htm), folders (walked recursively) and web addresses "
         "(http:// or https://: fetched, kept in OUT/.pages, briefed like a saved page).",
         metavar="PATH",
         show_default=False,
-        readable=False,  # an unreadable file is that article's failure, named in one line
     ),
 ]
 
@@ -254,14 +254,14 @@ _TRANSLATE_EXAMPLES = """Examples:
 
 @app.command(epilog=_BRIEF_EXAMPLES)
 @with_run_options("brief")
-def brief(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
+def brief(paths: Paths = None, *, given: dict[str, Any], shown: Presentation) -> None:
     """Write an English brief (summary + translation + provenance) per article, and a digest."""
     _run(paths, "brief", given, shown)
 
 
 @app.command(epilog=_TRANSLATE_EXAMPLES)
 @with_run_options("translate")
-def translate(paths: Paths, *, given: dict[str, Any], shown: Presentation) -> None:
+def translate(paths: Paths = None, *, given: dict[str, Any], shown: Presentation) -> None:
     """Translate every article to English (.txt + .json per article), without summaries."""
     _run(paths, "translate", given, shown)
 
@@ -314,6 +314,15 @@ def watch(
             "the next article loads them again, seconds).",
         ),
     ] = IDLE_RELEASE_SECONDS,
+    feed_every: Annotated[
+        float,
+        typer.Option(
+            "--feed-every",
+            min=10.0,
+            max=7 * 86_400.0,
+            help="Seconds between two readings of the feeds (--feed, or the config file's feeds).",
+        ),
+    ] = FEED_INTERVAL_SECONDS,
     *,
     given: dict[str, Any],
     shown: Presentation,
@@ -335,7 +344,9 @@ def watch(
     try:
         options = options_for("brief", given)
         out_dir = options.out_dir
-        settings = WatchSettings(polling=poll, settle=settle, idle_release=release_after)
+        settings = WatchSettings(
+            polling=poll, settle=settle, idle_release=release_after, feed_interval=feed_every
+        )
         watcher = Watcher(
             inboxes,
             options,
@@ -387,7 +398,8 @@ def _say_watch_run(
 STANDARD_INPUT = "-"
 
 
-def _run(given_paths: list[str], command: Command, given: dict[str, Any], shown: Presentation) -> None:
+def _run(given_paths: list[str] | None, command: Command, given: dict[str, Any], shown: Presentation) -> None:
+    given_paths = given_paths or []
     from .pipeline import run
 
     configure_logging(shown.verbose)

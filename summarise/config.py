@@ -34,7 +34,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from .errors import ConfigError, InputError
 from .files import read_small_text
@@ -141,6 +141,10 @@ def _checked(path: Path, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: {value!r} is not true or false")
         return value
+    if get_origin(kind) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{where}: {value!r} is not a list of non-empty strings")
+        return value
     if kind in (int, float):
         low, high = spec.limits or (float("-inf"), float("inf"))
         number = (int,) if kind is int else (int, float)
@@ -183,7 +187,7 @@ def settings(
         if command not in spec.commands or (wanted is not None and spec.key not in wanted):
             continue
         from_file = config.get(spec.config_key(command))
-        if given.get(spec.key) is not None:
+        if given.get(spec.key) not in (None, []):  # a repeatable option given no time: not given
             resolved[spec.key] = Setting(given[spec.key], FROM_OPTION)
         elif spec.env and os.environ.get(spec.env):
             resolved[spec.key] = Setting(Path(os.environ[spec.env]).expanduser(), f"environment {spec.env}")

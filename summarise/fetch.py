@@ -19,6 +19,7 @@ Nothing here runs, and no connection is made, unless a run is given an address.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import email.utils
 import hashlib
@@ -48,6 +49,10 @@ _INDEX_MAX_BYTES = 2**28
 
 # Content types that are articles, and the suffix their page is kept with (the reader of that suffix).
 ARTICLE_TYPES = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt"}
+# Content types of feeds (servers send RSS and Atom under any of these).
+FEED_TYPES = {
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+}  # fmt: skip
 _RETRIED = {429, 500, 502, 503, 504}
 _LONGEST_WAIT = 60.0  # a Retry-After or Crawl-delay beyond this is not waited for
 
@@ -117,7 +122,8 @@ class PageStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.index_path = folder / INDEX_NAME
-        self.pages: dict[str, _Kept] = {}
+        self.pages: dict[str, _Kept] = {}  # by address: pages, and feeds themselves
+        self.entries: dict[str, dict[str, str]] = {}  # by feed: each entry taken (its id) -> its date
         self._load()
 
     def _load(self) -> None:
@@ -125,14 +131,22 @@ class PageStore:
             data = json.loads(read_bytes(self.index_path, _INDEX_MAX_BYTES, "index")[0])
             if data.get("format") == INDEX_FORMAT:
                 self.pages = {url: _Kept(**kept) for url, kept in data["pages"].items()}
+                self.entries = {
+                    feed: {str(key): str(date) for key, date in taken.items()}
+                    for feed, taken in data.get("entries", {}).items()
+                }
         except InputError:
             pass  # none yet: every page is fetched whole
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             log.info("%s: ignored (%s); pages are fetched again", self.index_path, error)
-            self.pages = {}
+            self.pages, self.entries = {}, {}
 
     def save(self) -> None:
-        data = {"format": INDEX_FORMAT, "pages": {url: asdict(kept) for url, kept in self.pages.items()}}
+        data = {
+            "format": INDEX_FORMAT,
+            "pages": {url: asdict(kept) for url, kept in self.pages.items()},
+            "entries": self.entries,
+        }
         write_atomic(self.index_path, json.dumps(data, separators=(",", ":")) + "\n")
 
     def kept(self, url: str) -> _Kept | None:
@@ -181,6 +195,7 @@ class Fetcher:
         self.sleep = sleep
         self.hosts: dict[str, _Host] = {}
         self.requests = 0  # made by this fetcher (robots.txt included)
+        self.done: dict[str, Page] = {}  # pages had by this fetcher: a page named twice is had once
         self.client = httpx2.Client(
             headers={"User-Agent": USER_AGENT},
             timeout=httpx2.Timeout(settings.timeout),
@@ -202,6 +217,8 @@ class Fetcher:
     def page(self, url: str) -> Page:
         """The page at `url`, kept on disk; InputError (its reason in words, naming no path: the
         caller names the address) where it cannot be had, `skipped` where it is no article."""
+        if url in self.done:
+            return self.done[url]
         _check_address(url)
         kept = None if self.settings.refetch else self.store.kept(url)
         conditions = {}
@@ -210,7 +227,8 @@ class Fetcher:
             conditions |= {"If-Modified-Since": kept.last_modified} if kept.last_modified else {}
         response, body, final_url = self._get(url, conditions)
         if response.status_code == 304 and kept is not None:
-            return self._page(url, kept, fetched=False)
+            self.done[url] = self._page(url, kept, fetched=False)
+            return self.done[url]
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         suffix = ARTICLE_TYPES.get(content_type)
         if suffix is None:
@@ -218,6 +236,85 @@ class Fetcher:
             raise FetchError(
                 url, f"content type {named} is not an article (HTML or plain text)", skipped=True
             )
+        now_kept, changed = self._keep(url, body, suffix, final_url, content_type, response.headers, kept)
+        self.done[url] = self._page(url, now_kept, fetched=changed)
+        return self.done[url]
+
+    def _page(self, url: str, kept: _Kept, fetched: bool) -> Page:
+        return Page(url, self.store.folder / kept.file, PurePosixPath(kept.file), kept.metadata(url), fetched)
+
+    # ------------------------------------------------------------------------- a feed
+
+    def feed(self, url: str) -> tuple[list[Page], list[FetchError]]:
+        """The pages of a feed's entries (RSS 2.0, Atom): each entry's link, fetched where it was not
+        taken before or its date changed, else the page kept from before (no request). FetchError
+        for the feed itself; an entry that cannot be had is that entry's failure."""
+        import feedparser
+
+        _check_address(url)
+        kept = None if self.settings.refetch else self.store.kept(url)
+        conditions = {"If-None-Match": kept.etag} if kept and kept.etag else {}
+        conditions |= {"If-Modified-Since": kept.last_modified} if kept and kept.last_modified else {}
+        response, body, final_url = self._get(url, conditions)
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if response.status_code == 304 and kept is not None:
+            body, final_url, content_type = (
+                (self.store.folder / kept.file).read_bytes(),
+                kept.final_url,
+                kept.content_type,
+            )
+        elif content_type not in FEED_TYPES:
+            raise FetchError(url, f"content type {content_type or 'none given'} is not a feed (RSS or Atom)")
+        else:
+            self._keep(url, body, ".xml", final_url, content_type, response.headers, None)
+        parsed = feedparser.parse(
+            body, response_headers={"content-location": final_url, "content-type": content_type}
+        )
+        if parsed.bozo and not parsed.entries:
+            raise FetchError(url, f"not a feed that can be read ({_first_words(parsed.bozo_exception)})")
+        feed_title = str(parsed.feed.get("title", ""))
+        taken = self.store.entries.setdefault(url, {})
+        pages: list[Page] = []
+        failures: list[FetchError] = []
+        for entry in parsed.entries:
+            link = str(entry.get("link", ""))
+            if not link:
+                continue
+            key = str(entry.get("id") or link)
+            date = _entry_date(entry)
+            described = (
+                ("feed_url", url),
+                ("feed_title", feed_title),
+                ("entry_title", str(entry.get("title", ""))),
+                ("entry_date", date),
+            )
+            about = tuple((k, v) for k, v in described if v)
+            before = self.store.kept(link)
+            try:
+                if link in self.done:
+                    page = self.done[link]
+                elif before is not None and taken.get(key) == date and not self.settings.refetch:
+                    page = self._page(link, before, fetched=False)  # taken before, unchanged: no request
+                else:
+                    page = self.page(link)
+            except FetchError as error:
+                failures.append(error)
+                continue
+            taken[key] = date
+            pages.append(Page(page.url, page.path, page.relative, page.metadata + about, page.fetched))
+        return pages, failures
+
+    def _keep(
+        self,
+        url: str,
+        body: bytes,
+        suffix: str,
+        final_url: str,
+        content_type: str,
+        headers: Any,
+        kept: _Kept | None,
+    ) -> tuple[_Kept, bool]:
+        """Keep what an address gave (unless the same bytes are kept already) and index it."""
         sha256 = hashlib.sha256(body).hexdigest()
         name = self.store.name_for(url, suffix)
         path = self.store.folder / name
@@ -227,7 +324,6 @@ class Fetcher:
                 write_atomic(path, body)
             except OutputError as error:
                 raise FetchError(url, f"cannot keep the page: {error}") from None
-        headers = response.headers
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
         self.store.pages[url] = _Kept(
             file=name,
@@ -239,10 +335,7 @@ class Fetcher:
             etag=headers.get("etag", ""),
             last_modified=headers.get("last-modified", ""),
         )
-        return self._page(url, self.store.pages[url], fetched=changed)
-
-    def _page(self, url: str, kept: _Kept, fetched: bool) -> Page:
-        return Page(url, self.store.folder / kept.file, PurePosixPath(kept.file), kept.metadata(url), fetched)
+        return self.store.pages[url], changed
 
     # ------------------------------------------------------------------------- requests
 
@@ -370,6 +463,15 @@ class Fetcher:
             host.robots = Protego.parse(body.decode("utf-8", "replace"))
 
 
+def _entry_date(entry: Any) -> str:
+    """An entry's date (updated, else published) in ISO 8601, UTC; "" where it gives none."""
+    # dict.get: feedparser's own get maps a missing `updated` to `published` with a warning.
+    parsed = dict.get(entry, "updated_parsed") or dict.get(entry, "published_parsed")
+    if not parsed:
+        return str(dict.get(entry, "updated") or dict.get(entry, "published") or "")
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+
+
 def _check_address(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
@@ -396,6 +498,41 @@ def _first_words(error: Exception) -> str:
     return text[0] if text else type(error).__name__
 
 
+def feeds_of(given: tuple[str, ...] | list[str]) -> tuple[list[str], list[FetchError]]:
+    """The feeds a run is given: addresses as they are, and the feeds an OPML file lists (its
+    outlines' xmlUrl); what is neither is named."""
+    feeds: list[str] = []
+    problems: list[FetchError] = []
+    for value in given:
+        if is_web_address(value):
+            feeds.append(value)
+            continue
+        try:
+            feeds += _opml_feeds(Path(value))
+        except (InputError, ValueError) as error:
+            reason = (
+                error.reason if isinstance(error, InputError) else f"not an OPML file ({_first_words(error)})"
+            )
+            problems.append(FetchError(value, reason))
+    return list(dict.fromkeys(feeds)), problems
+
+
+def _opml_feeds(path: Path) -> list[str]:
+    """The feed addresses of an OPML subscription list (the form feed readers export)."""
+    from lxml import etree
+
+    data, _ = read_bytes(path, _INDEX_MAX_BYTES, "OPML file")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise ValueError(str(error)) from None
+    if root.tag != "opml":
+        raise ValueError(f"its root is <{root.tag}>, not <opml>")
+    found = [str(node.get("xmlUrl")) for node in root.iter("outline") if node.get("xmlUrl")]
+    return [url for url in found if is_web_address(url)]
+
+
 @dataclass
 class FetchResult:
     """The pages of a run's addresses, and the addresses that could not be had."""
@@ -405,12 +542,13 @@ class FetchResult:
     requests: int = 0
 
 
-def fetch_all(urls: list[str], settings: FetchSettings, folder: Path) -> FetchResult:
-    """Every address of a run, in order; each failure is that address's, and the rest go on."""
+def fetch_all(urls: list[str], feeds: list[str], settings: FetchSettings, folder: Path) -> FetchResult:
+    """Every address and feed of a run, in order; each failure is that address's (or feed's), and
+    the rest go on. A page that two feeds (or a feed and an address) name is taken once."""
     result = FetchResult()
     store = PageStore(folder)
+    seen: set[str] = set()
     with Fetcher(settings, store) as fetcher:
-        seen: set[str] = set()
         for url in urls:
             if url in seen:
                 continue
@@ -419,6 +557,17 @@ def fetch_all(urls: list[str], settings: FetchSettings, folder: Path) -> FetchRe
                 result.pages.append(fetcher.page(url))
             except FetchError as error:
                 result.failures.append(error)
+        for feed in feeds:
+            try:
+                pages, failures = fetcher.feed(feed)
+            except FetchError as error:
+                result.failures.append(error)
+                continue
+            result.failures += failures
+            for page in pages:
+                if page.url not in seen:
+                    seen.add(page.url)
+                    result.pages.append(page)
         result.requests = fetcher.requests
     with contextlib.suppress(OutputError):  # the index lost costs the next run its shortcut
         store.save()

@@ -36,6 +36,7 @@ SETTLE_SECONDS = 2.0
 DEBOUNCE_SECONDS = 1.0
 LONGEST_WAIT_SECONDS = 5.0  # a complete article waits no longer for others to arrive with it
 IDLE_RELEASE_SECONDS = 15 * 60.0
+FEED_INTERVAL_SECONDS = 15 * 60.0  # `watch --feed`: how often the feeds are read
 # Where a command writes when no -o and no config file says.
 DEFAULT_FOLDERS: dict[str, Path] = {"brief": Path("briefs"), "translate": Path("translations")}
 
@@ -83,6 +84,7 @@ class Options:
     cluster: ClusterKind = "none"  # "ray": the models run on a Ray cluster's actors (cluster.py)
     cluster_actors: int | None = None  # at most this many actors per model
     pages_dir: Path | None = None  # where fetched web pages are kept; None: OUT/.pages
+    feeds: tuple[str, ...] = ()  # RSS or Atom feeds whose entries are fetched and briefed
     refetch: bool = False  # ask for every web page unconditionally (not "has it changed?")
     fetch_interval: float = 1.0  # seconds between two requests to one host (politeness)
     lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
@@ -129,6 +131,9 @@ class OptionSpec:
     @property
     def default(self) -> Any:
         """The value when nothing gives one (None: the library decides, as the help says)."""
+        if self.field is not None and get_origin(self.type) is list:
+            listed = _FIELD_DEFAULTS.get(self.field)
+            return list(listed) if isinstance(listed, tuple | list) else []
         if self.field is None or (self.kind is not None and self.scale is None):
             return None
         default = _FIELD_DEFAULTS.get(self.field)
@@ -138,6 +143,8 @@ class OptionSpec:
         """The option's value as its `Options` field holds it."""
         if value is None:
             return None
+        if get_origin(self.type) is list:
+            return tuple(value)
         if self.scale is not None:
             return int(value * self.scale)
         return Path(value) if self.type is Path else value
@@ -282,6 +289,15 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "pages_dir",
         kind=Path,
         default_text="OUT/.pages",
+    ),
+    OptionSpec(
+        "feeds",
+        ("--feed",),
+        "An RSS or Atom feed: its entries not taken before are fetched and briefed (repeatable; a "
+        "local .opml file gives the feeds it lists).",
+        "feeds",
+        kind=list[str],
+        default_text="the config file's feeds, else none",
     ),
     OptionSpec(
         "refetch",

@@ -53,7 +53,7 @@ from .errors import (
     SummariseError,
     first_line,
 )
-from .fetch import PAGES_FOLDER, FetchSettings, fetch_all, is_web_address
+from .fetch import PAGES_FOLDER, FetchSettings, feeds_of, fetch_all, is_web_address
 from .history import History, Outcome
 from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
@@ -159,25 +159,29 @@ class Briefer:
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
         later: Collection[Path] = (),
+        feeds: Sequence[str] | None = None,
     ) -> RunReport:
         """One run over `paths`, as `summarise.run` does it. `later`: files left for a later run
-        (a watcher's files still being written), as if they were not there yet."""
-        options = self.options
+        (a watcher's files still being written), as if they were not there yet. `feeds`: the feeds
+        read in this run (None: the options')."""
+        options = self.options if feeds is None else replace(self.options, feeds=tuple(feeds))
         store = self.store
         started = time.perf_counter()
+        if not paths and not options.feeds:
+            raise NoArticles("nothing to brief: give files, folders or web addresses (PATH), or --feed")
         urls = [p for p in paths if isinstance(p, str) and is_web_address(p)]
         files = [Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))]
         inputs, problems = discover.discover_inputs(files, exclude=options.out_dir) if files else ([], [])
         if later:
             waiting = {os.path.abspath(path) for path in later}
             inputs = [f for f in inputs if os.path.abspath(f.path) not in waiting]
-        if urls:  # the only network access of a run: none without an address
+        if urls or options.feeds:  # the only network access of a run: none without an address
             store.check()
             self.session()  # the models resolved first: one missing is said before any page is fetched
-            fetched = self._fetch(urls, progress)
+            fetched = self._fetch(urls, options, progress)
             inputs += fetched.inputs
             problems += fetched.failures
-        if not inputs and not problems:
+        if not inputs and not problems and not urls and not options.feeds:
             if folders := [str(p) for p in files if p.is_dir() and discover.is_output_folder(p)]:
                 raise ConfigError(
                     f"{', '.join(folders)}: a folder of summarise's outputs (briefs or translations), not of "
@@ -199,14 +203,21 @@ class Briefer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _fetch(self, urls: list[str], progress: Progress | None) -> Fetched:
-        """The pages of `urls`, kept in the pages folder, as the run's inputs (their outputs go to
-        `<host>/<name>` in the output folder), and the addresses that could not be had."""
-        options = self.options
+    def _fetch(self, urls: list[str], options: Options, progress: Progress | None) -> Fetched:
+        """The pages of `urls` and of the options' feeds' entries, kept in the pages folder, as the
+        run's inputs (their outputs go to `<host>/<name>` in the output folder), and the addresses
+        that could not be had."""
         folder = options.pages_dir or options.out_dir / PAGES_FOLDER
         settings = FetchSettings(options.max_bytes, options.fetch_interval, options.refetch)
-        (progress or NoProgress()).phase(f"fetching {len(urls)} web page{'s' if len(urls) != 1 else ''}")
-        result = fetch_all(urls, settings, folder)
+        feeds_said = (
+            f" and {len(options.feeds)} feed{'s' if len(options.feeds) != 1 else ''}" if options.feeds else ""
+        )
+        (progress or NoProgress()).phase(
+            f"fetching {len(urls)} web page{'s' if len(urls) != 1 else ''}{feeds_said}"
+        )
+        feeds, unreadable = feeds_of(options.feeds)
+        result = fetch_all(urls, feeds, settings, folder)
+        result.failures += unreadable
         inputs = [InputFile(page.path, page.relative, web=page.metadata) for page in result.pages]
         return Fetched(inputs, list(result.failures), result.requests)
 

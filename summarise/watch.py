@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NoArticles
-from .options import DEBOUNCE_SECONDS, IDLE_RELEASE_SECONDS, LONGEST_WAIT_SECONDS, SETTLE_SECONDS, Options
+from .options import (
+    DEBOUNCE_SECONDS,
+    FEED_INTERVAL_SECONDS,
+    IDLE_RELEASE_SECONDS,
+    LONGEST_WAIT_SECONDS,
+    SETTLE_SECONDS,
+    Options,
+)
 from .pipeline import Briefer
 from .read import SUPPORTED_SUFFIXES
 from .report import RunReport
@@ -200,6 +207,7 @@ class WatchSettings:
     debounce: float = DEBOUNCE_SECONDS
     idle_release: float = IDLE_RELEASE_SECONDS
     poll_interval: float = 1.0  # with polling: how often the folders are looked at
+    feed_interval: float = FEED_INTERVAL_SECONDS  # how often the feeds (--feed) are read
 
 
 class Watcher:
@@ -232,13 +240,19 @@ class Watcher:
         observer = self._observer()
         try:
             self._recently_changed()
-            report = self._brief("start")
-            idle_since = time.monotonic()
+            report = self._brief("start", with_feeds=True)
+            idle_since = last_feeds = time.monotonic()
             while not self.should_stop() and report.aborted is None:
                 batch = self.tracker.ready()
                 if batch:
                     report = self._brief(f"{len(batch)} changed")
                     idle_since = time.monotonic()
+                    continue
+                if self.options.feeds and time.monotonic() - last_feeds >= self.settings.feed_interval:
+                    report = self._brief("feeds", with_feeds=True)
+                    last_feeds = time.monotonic()
+                    if any(a.rewritten for a in report.articles):
+                        idle_since = last_feeds
                     continue
                 if self.briefer.holds_models and time.monotonic() - idle_since >= self.settings.idle_release:
                     self.briefer.release_models()
@@ -251,9 +265,13 @@ class Watcher:
             observer.join()
             self.briefer.close()
 
-    def _brief(self, why: str) -> RunReport:
+    def _brief(self, why: str, with_feeds: bool = False) -> RunReport:
+        """A run over the inboxes (and, `with_feeds`, the feeds: they are polled at their own pace)."""
+        feeds = None if with_feeds else ()
         try:
-            report = self.briefer.run(self.inboxes, None, self.should_stop, later=self.tracker.incomplete())
+            report = self.briefer.run(
+                self.inboxes, None, self.should_stop, later=self.tracker.incomplete(), feeds=feeds
+            )
         except NoArticles:  # an empty inbox: nothing to do yet
             report = RunReport()
         self.on_run(report, why)

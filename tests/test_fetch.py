@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import GOOD, brief_args, inbox_with, runner, translate_args
+from support import GOOD, brief_args, inbox_with, options, runner, translate_args
 
 from summarise.cli import app
 from summarise.errors import FetchError
@@ -252,10 +252,12 @@ def test_a_host_whose_robots_txt_fails_is_not_fetched_and_requests_to_a_host_are
 
     settings = FetchSettings(max_bytes=2**20, interval=2.0, backoff=0.0)
     client = Fetcher(settings, PageStore(tmp_path / "spaced"), clock=lambda: now[0], sleep=sleep)
+    server.page("/b.html", PAGE)
     with client:
         client.page(server.base + "/a.html")
-        client.page(server.base + "/a.html")
-    assert waited == [2.0, 2.0]  # robots.txt, then the page, then the page again: 2 s apart
+        client.page(server.base + "/b.html")
+        client.page(server.base + "/a.html")  # had already in this run: no request
+    assert waited == [2.0, 2.0]  # robots.txt, then a page, then the other: 2 s apart
 
 
 def test_no_connection_is_made_when_no_address_is_given(
@@ -270,3 +272,153 @@ def test_no_connection_is_made_when_no_address_is_given(
     monkeypatch.setattr(Fetcher, "__init__", refuse)
     inbox = inbox_with(tmp_path, {"a.txt": GOOD})
     assert runner.invoke(app, translate_args(inbox, tmp_path / "out", copy_marian)).exit_code == 0
+
+
+def rss(items: list[tuple[str, str, str]], title: str = "Beispiel-Zeitung: Politik") -> str:
+    """An RSS 2.0 feed of (title, link, date) items; links may be relative."""
+    entries = "".join(
+        f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid><pubDate>{date}</pubDate></item>"
+        for t, link, date in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{entries}</channel></rss>'
+
+
+MONDAY, TUESDAY = "Mon, 07 Dec 2026 06:00:00 GMT", "Tue, 08 Dec 2026 06:00:00 GMT"
+
+
+def test_a_feeds_new_entries_are_fetched_once_and_a_second_run_fetches_nothing(
+    tmp_path: Path, server: Server, copy_marian: Path
+) -> None:
+    for name in ("a", "b", "c"):
+        server.page(f"/politik/{name}.html", PAGE.replace("Radweg", f"Radweg {name.upper()}"))
+    items = [
+        ("Radweg A", "/politik/a.html", MONDAY),  # relative: resolved against the feed's address
+        ("Radweg B", server.base + "/politik/b.html", MONDAY),
+        ("Radweg B", server.base + "/politik/b.html", MONDAY),  # the same entry twice
+        ("Radweg C", "c.html", MONDAY),  # relative to the feed's folder
+    ]
+    server.page("/feeds/politik.xml", rss(items), content_type="application/rss+xml")
+    server.page("/feeds/c.html", PAGE)
+    atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Wirtschaft</title>'
+        f'<entry><title>B again</title><link href="{server.base}/politik/b.html"/><id>urn:b</id>'
+        "<updated>2026-12-07T06:00:00Z</updated></entry></feed>"
+    )
+    server.page("/feeds/wirtschaft.atom", atom, content_type="application/atom+xml")
+    out = tmp_path / "out"
+    args = fast(["translate", "-o", str(out), "--translator", str(copy_marian)])
+    feeds = ["--feed", server.base + "/feeds/politik.xml", "--feed", server.base + "/feeds/wirtschaft.atom"]
+    first = runner.invoke(app, [*args, *feeds, "--json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert sorted(Path(a["path"]).name for a in report["articles"]) == ["a.html", "b.html", "c.html"]
+    for page in ("/politik/a.html", "/politik/b.html", "/feeds/c.html"):
+        assert len(server.requests_for(page)) == 1, page  # each once, though named three times
+    record = json.loads(next(out.glob("*/a.json")).read_text(encoding="utf-8"))
+    metadata = record["source"]["metadata"]
+    assert metadata["feed_title"] == "Beispiel-Zeitung: Politik" and metadata["entry_title"] == "Radweg A"
+    assert metadata["entry_date"] == "2026-12-07T06:00:00+00:00"
+    assert metadata["url"] == server.base + "/politik/a.html"
+    assert metadata["feed_url"] == server.base + "/feeds/politik.xml"
+
+    # The next run: the feeds unchanged (304), no page asked for at all.
+    server.log.clear()
+    second = runner.invoke(app, [*args, *feeds, "--json"])
+    assert second.exit_code == 0 and json.loads(second.stdout)["counts"]["unchanged"] == 3
+    asked = sorted(path for path, _ in server.log)
+    assert asked == ["/feeds/politik.xml", "/feeds/wirtschaft.atom", "/robots.txt"], asked
+    assert all("if-none-match" in headers for path, headers in server.log if path.startswith("/feeds/"))
+
+    # An entry whose date changed is asked for again; the others are not.
+    items[0] = ("Radweg A", "/politik/a.html", TUESDAY)
+    server.page("/feeds/politik.xml", rss(items), content_type="application/rss+xml")
+    server.page("/politik/a.html", PAGE.replace("Radweg", "Radweg A, geändert"))
+    server.log.clear()
+    third = json.loads(runner.invoke(app, [*args, *feeds, "--json"]).stdout)
+    pages_asked = [
+        path for path, _ in server.log if not path.startswith(("/feeds/politik", "/feeds/wirt", "/rob"))
+    ]
+    assert pages_asked == ["/politik/a.html"]
+    assert [a["updated"] for a in third["articles"] if a["new"]] == [True]
+
+
+def test_feeds_from_an_opml_file_and_the_config_file_and_what_is_no_feed(
+    tmp_path: Path, server: Server, copy_marian: Path
+) -> None:
+    server.page("/politik/a.html", PAGE)
+    server.page("/feeds/a.xml", rss([("A", "/politik/a.html", MONDAY)]), content_type="application/rss+xml")
+    server.page("/feeds/page.html", PAGE)  # HTML, not a feed
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>Abos</title></head><body>'
+        f'<outline text="A" type="rss" xmlUrl="{server.base}/feeds/a.xml"/>'
+        f'<outline text="Keine"><outline text="HTML" xmlUrl="{server.base}/feeds/page.html"/></outline>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"  # where the autouse fixture points SUMMARISE_CONFIG
+    config.write_text(
+        f'feeds = ["{opml}", "{tmp_path / "missing.opml"}"]\nfetch_interval = 0\n', encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["translate", "-o", str(out), "--translator", str(copy_marian)])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2, errors
+    assert (
+        f"error: {server.base}/feeds/page.html: content type text/html is not a feed (RSS or Atom)" in errors
+    )
+    assert any(line.startswith(f"error: {tmp_path / 'missing.opml'}: ") for line in errors)
+    assert len(list(out.glob("*/a.json"))) == 1
+
+
+def test_a_watch_reads_its_feeds_at_their_own_pace(
+    tmp_path: Path, server: Server, copy_marian: Path, tiny_bart: Path
+) -> None:
+    from dataclasses import replace
+
+    from summarise.report import RunReport
+    from summarise.watch import Watcher, WatchSettings
+
+    server.page("/politik/a.html", PAGE)
+    server.page("/politik/b.html", PAGE.replace("Radweg", "Brücke"))
+    server.page("/feed.xml", rss([("A", "/politik/a.html", MONDAY)]), content_type="application/rss+xml")
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    chosen = replace(
+        options(out, copy_marian, tiny_bart), feeds=(server.base + "/feed.xml",), fetch_interval=0.0
+    )
+    reports: list[tuple[RunReport, str]] = []
+    stop = threading.Event()
+    watcher = Watcher(
+        [inbox],
+        chosen,
+        WatchSettings(settle=0.3, debounce=0.2, feed_interval=1.0),
+        lambda r, w: reports.append((r, w)),
+        stop.is_set,
+    )
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*/a.json")):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        server.page(
+            "/feed.xml",
+            rss([("A", "/politik/a.html", MONDAY), ("B", "/politik/b.html", TUESDAY)]),
+            content_type="application/rss+xml",
+        )
+        (inbox / "local.txt").write_text(GOOD, encoding="utf-8")
+        while not (list(out.glob("*/b.json")) and (out / "local.json").exists()):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(30)
+    kinds = [why for _, why in reports]
+    assert kinds[0] == "start" and "feeds" in kinds and "1 changed" in kinds
+    assert len(server.requests_for("/politik/a.html")) == 1  # taken once, never again
+    # The run for the file that arrived read no feed: the feed is read at its own pace only.
+    feed_reads = len(server.requests_for("/feed.xml"))
+    assert feed_reads == 1 + kinds.count("feeds"), (feed_reads, kinds)
