@@ -215,17 +215,13 @@ class Fetcher:
     # ------------------------------------------------------------------------- a page
 
     def page(self, url: str) -> Page:
-        """The page at `url`, kept on disk; InputError (its reason in words, naming no path: the
-        caller names the address) where it cannot be had, `skipped` where it is no article."""
+        """The page at `url`, kept on disk; FetchError (its reason in words) where it cannot be had,
+        `skipped` where it is no article."""
         if url in self.done:
             return self.done[url]
         _check_address(url)
-        kept = None if self.settings.refetch else self.store.kept(url)
-        conditions = {}
-        if kept is not None:
-            conditions = {"If-None-Match": kept.etag} if kept.etag else {}
-            conditions |= {"If-Modified-Since": kept.last_modified} if kept.last_modified else {}
-        response, body, final_url = self._get(url, conditions)
+        kept = self.store.kept(url)
+        response, body, final_url = self._get(url, self._conditions(kept))
         if response.status_code == 304 and kept is not None:
             self.done[url] = self._page(url, kept, fetched=False)
             return self.done[url]
@@ -233,12 +229,19 @@ class Fetcher:
         suffix = ARTICLE_TYPES.get(content_type)
         if suffix is None:
             named = content_type or "none given"
-            raise FetchError(
-                url, f"content type {named} is not an article (HTML or plain text)", skipped=True
-            )
+            hint = ": a feed? give it with --feed" if content_type in FEED_TYPES else ""
+            reason = f"content type {named} is not an article (HTML or plain text){hint}"
+            raise FetchError(url, reason, skipped=True)
         now_kept, changed = self._keep(url, body, suffix, final_url, content_type, response.headers, kept)
         self.done[url] = self._page(url, now_kept, fetched=changed)
         return self.done[url]
+
+    def _conditions(self, kept: _Kept | None) -> dict[str, str]:
+        """The headers that ask "has it changed since?" (none with --refetch, or for a new page)."""
+        if kept is None or self.settings.refetch:
+            return {}
+        conditions = {"If-None-Match": kept.etag} if kept.etag else {}
+        return conditions | ({"If-Modified-Since": kept.last_modified} if kept.last_modified else {})
 
     def _page(self, url: str, kept: _Kept, fetched: bool) -> Page:
         return Page(url, self.store.folder / kept.file, PurePosixPath(kept.file), kept.metadata(url), fetched)
@@ -252,10 +255,8 @@ class Fetcher:
         import feedparser
 
         _check_address(url)
-        kept = None if self.settings.refetch else self.store.kept(url)
-        conditions = {"If-None-Match": kept.etag} if kept and kept.etag else {}
-        conditions |= {"If-Modified-Since": kept.last_modified} if kept and kept.last_modified else {}
-        response, body, final_url = self._get(url, conditions)
+        kept = self.store.kept(url)
+        response, body, final_url = self._get(url, self._conditions(kept))
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if response.status_code == 304 and kept is not None:
             body, final_url, content_type = (
@@ -266,7 +267,7 @@ class Fetcher:
         elif content_type not in FEED_TYPES:
             raise FetchError(url, f"content type {content_type or 'none given'} is not a feed (RSS or Atom)")
         else:
-            self._keep(url, body, ".xml", final_url, content_type, response.headers, None)
+            self._keep(url, body, ".xml", final_url, content_type, response.headers, kept)
         parsed = feedparser.parse(
             body, response_headers={"content-location": final_url, "content-type": content_type}
         )

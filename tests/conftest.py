@@ -27,6 +27,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "error")
     monkeypatch.delenv("SUMMARISE_MANIFEST", raising=False)
+    # The web tests talk to a server on 127.0.0.1: never through a proxy the machine names.
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
     yield
     # The CLI points the library's logger at the stderr of its run; under CliRunner that stream is
     # closed afterwards, and a later test's run() must not log into it.

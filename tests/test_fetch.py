@@ -170,9 +170,10 @@ def test_each_address_that_cannot_be_had_is_one_line_and_the_rest_go_on(
     server.routes["/gone"] = lambda h: (404, {"Content-Type": "text/plain"}, b"")
     server.routes["/loop"] = lambda h: (302, {"Location": "/loop"}, b"")
     server.routes["/away"] = lambda h: (302, {"Location": "ftp://127.0.0.1/file"}, b"")
+    server.page("/feed.xml", "<rss/>", content_type="application/rss+xml")
     inbox = inbox_with(tmp_path, {"local.txt": GOOD})
     out = tmp_path / "out"
-    urls = [server.base + p for p in ("/good.html", "/report.pdf", "/gone", "/loop", "/away")]
+    urls = [server.base + p for p in ("/good.html", "/report.pdf", "/gone", "/loop", "/away", "/feed.xml")]
     result = runner.invoke(app, fast([*translate_args(inbox, out, copy_marian), *urls, "ftp://127.0.0.1/x"]))
     assert result.exit_code == 1
     said = [line for line in result.stderr.splitlines() if line.startswith(("error:", "skipped:"))]
@@ -185,6 +186,8 @@ def test_each_address_that_cannot_be_had_is_one_line_and_the_rest_go_on(
             f"error: {server.base}/loop: more than 5 redirects",
             f"error: {server.base}/away: redirected to ftp://127.0.0.1/file: {only_http}",
             f"error: ftp://127.0.0.1/x: {only_http}",
+            f"skipped: {server.base}/feed.xml: content type application/rss+xml is not an article (HTML or "
+            "plain text): a feed? give it with --feed",
         ]
     ), said
     assert len(list(out.glob("**/*.json"))) == 2  # the good page and the local file
