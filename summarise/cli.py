@@ -509,8 +509,10 @@ def _closing_line(report: RunReport, kind: str, out: Path) -> str:
     line += f" ({restored} from the cache)" if restored else ""
     line += f", {unchanged} unchanged" if unchanged and written else ""
     skipped = sum(1 for failure in report.failures if failure.skipped)
-    if failed := len(report.failures) - skipped:
+    if failed := sum(1 for failure in report.failures if failure.news):
         line += f", {failed} failed"
+    if still := len(report.failures) - skipped - failed:
+        line += f", {still} still failing"
     if skipped:
         line += f", {skipped} skipped"
     return line

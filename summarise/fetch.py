@@ -31,15 +31,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
 from .errors import FetchError, InputError, OutputError
-from .files import read_bytes
+from .files import read_bytes, too_big
 from .outputs import write_atomic
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 USER_AGENT = f"summarise/{__version__} (newsbrief; German news to English briefs)"
 PAGES_FOLDER = ".pages"  # inside the output folder, unless --pages names another
@@ -348,7 +349,11 @@ class Fetcher:
             self._check_robots(current)
             response, body = self._request(current, conditions)
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                following = urljoin(current, response.headers["location"])
+                location = response.headers["location"]
+                try:
+                    following = urljoin(current, location)
+                except ValueError:
+                    following = location
                 try:
                     _check_address(following)
                 except InputError as error:
@@ -392,16 +397,16 @@ class Fetcher:
         limit = 500 * 1024 if robots else self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(
-                url, f"{_size(int(declared))}, more than the size limit ({_size(limit)}; --max-size)"
-            )
+            raise FetchError(url, too_big(int(declared), limit))
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
+        for chunk in response.iter_bytes():  # decompressed: a small gzip bomb is stopped here
             size += len(chunk)
             if size > limit:
                 if robots:
                     break  # the rules in the first 500 KiB count
-                raise FetchError(url, f"more than the size limit ({_size(limit)}; --max-size)")
+                raise FetchError(
+                    url, f"more than {limit / 2**20:g} MB, the limit for one article (--max-size)"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -474,7 +479,11 @@ def _entry_date(entry: Any) -> str:
 
 
 def _check_address(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is what checks it)
+    except ValueError as error:
+        raise FetchError(url, f"not a valid web address ({error})") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(url, "only http and https addresses are fetched")
     if not parts.hostname:
@@ -488,10 +497,6 @@ def _origin(url: str) -> str:
 
 def _via(url: str, final: str) -> str:
     return f" (at {final})" if final != url else ""
-
-
-def _size(size: int) -> str:
-    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
 def _first_words(error: Exception) -> str:
@@ -545,25 +550,21 @@ class FetchResult:
 
 def fetch_all(urls: list[str], feeds: list[str], settings: FetchSettings, folder: Path) -> FetchResult:
     """Every address and feed of a run, in order; each failure is that address's (or feed's), and
-    the rest go on. A page that two feeds (or a feed and an address) name is taken once."""
+    the rest go on: whatever goes wrong with one, typed or not. A page that two feeds (or a feed
+    and an address) name is taken once."""
     result = FetchResult()
     store = PageStore(folder)
     seen: set[str] = set()
     with Fetcher(settings, store) as fetcher:
         for url in urls:
-            if url in seen:
-                continue
-            seen.add(url)
-            try:
-                result.pages.append(fetcher.page(url))
-            except FetchError as error:
-                result.failures.append(error)
+            if url not in seen:
+                seen.add(url)
+                if (page := _contained(url, fetcher.page, result.failures)) is not None:
+                    result.pages.append(page)
         for feed in feeds:
-            try:
-                pages, failures = fetcher.feed(feed)
-            except FetchError as error:
-                result.failures.append(error)
+            if (had := _contained(feed, fetcher.feed, result.failures)) is None:
                 continue
+            pages, failures = had
             result.failures += failures
             for page in pages:
                 if page.url not in seen:
@@ -573,3 +574,16 @@ def fetch_all(urls: list[str], feeds: list[str], settings: FetchSettings, folder
     with contextlib.suppress(OutputError):  # the index lost costs the next run its shortcut
         store.save()
     return result
+
+
+def _contained(url: str, step: Callable[[str], _T], failures: list[FetchError]) -> _T | None:
+    """`step(url)`, or None with the address's failure: its reason, or (a bug, or a library's
+    surprise) the error's type and first line."""
+    try:
+        return step(url)
+    except FetchError as error:
+        failures.append(error)
+    except Exception as error:
+        log.info("unexpected error fetching %s", url, exc_info=error)
+        failures.append(FetchError(url, f"{type(error).__name__}: {_first_words(error)}"))
+    return None

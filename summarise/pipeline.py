@@ -316,6 +316,7 @@ class _Run:
         self.report = RunReport()
         self.created = datetime.now(UTC).replace(microsecond=0).isoformat()
         self.briefed: dict[str, Briefed] = {}  # this run's briefs, by the article's absolute path
+        self.finished: set[InputFile] = set()  # written or failed
         self.output = output
         self.history = history
         self.read_ahead: dict[InputFile, Article] = {}  # articles the evidence pass read, kept
@@ -393,8 +394,7 @@ class _Run:
 
     def _unfinished(self) -> list[InputFile]:
         """The run's articles it did not finish (it was stopped)."""
-        finished = {a.source.path for a in self.report.articles} | {f.path for f in self.report.failures}
-        return [source for source in self.inputs if source.path not in finished]
+        return [source for source in self.inputs if source not in self.finished]
 
     def _write_digest(self, ending: str) -> tuple[Path, Path]:
         """The day's digest as the run leaves it; `ending`: see RunState. Articles the run did not
@@ -478,9 +478,10 @@ class _Run:
             else:
                 written = outcome
         if isinstance(ending, _Failed):
-            self._fail(ending.source.path, ending.reason, ending.skipped)
+            self._fail(ending.source.named, ending.reason, ending.skipped)
         elif written is not None:
             self.report.articles.append(written)
+        self.finished.add(ending.source)
         self.progress.advance()
 
     def _fail(self, path: Path | str, reason: str, skipped: bool) -> None:

@@ -47,6 +47,11 @@ class InputFile:
     # last_modified), recorded with the page's own metadata.
     web: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def named(self) -> Path | str:
+        """How a message names the article: its web address where it came from one, else its file."""
+        return dict(self.web).get("url") or self.path
+
 
 @dataclass
 class Article:

@@ -171,9 +171,11 @@ def test_each_address_that_cannot_be_had_is_one_line_and_the_rest_go_on(
     server.routes["/loop"] = lambda h: (302, {"Location": "/loop"}, b"")
     server.routes["/away"] = lambda h: (302, {"Location": "ftp://127.0.0.1/file"}, b"")
     server.page("/feed.xml", "<rss/>", content_type="application/rss+xml")
+    server.page("/binary.html", bytes(range(256)) * 40)  # fetched, then refused by the reader
     inbox = inbox_with(tmp_path, {"local.txt": GOOD})
     out = tmp_path / "out"
     urls = [server.base + p for p in ("/good.html", "/report.pdf", "/gone", "/loop", "/away", "/feed.xml")]
+    urls.append(server.base + "/binary.html")
     result = runner.invoke(app, fast([*translate_args(inbox, out, copy_marian), *urls, "ftp://127.0.0.1/x"]))
     assert result.exit_code == 1
     said = [line for line in result.stderr.splitlines() if line.startswith(("error:", "skipped:"))]
@@ -188,6 +190,7 @@ def test_each_address_that_cannot_be_had_is_one_line_and_the_rest_go_on(
             f"error: ftp://127.0.0.1/x: {only_http}",
             f"skipped: {server.base}/feed.xml: content type application/rss+xml is not an article (HTML or "
             "plain text): a feed? give it with --feed",
+            f"error: {server.base}/binary.html: binary file (control characters), not text",  # by its address
         ]
     ), said
     assert len(list(out.glob("**/*.json"))) == 2  # the good page and the local file
@@ -217,18 +220,18 @@ def test_a_slow_server_an_oversized_body_and_robots_txt(tmp_path: Path, server: 
         return 200, {"Content-Type": "text/plain"}, b"spaet"
 
     server.routes["/slow"] = slow
-    server.routes["/big"] = lambda h: (200, {"Content-Type": "text/plain"}, b"x" * 5000)
+    server.routes["/big"] = lambda h: (200, {"Content-Type": "text/plain"}, b"x" * (3 * 2**20))
     server.routes["/robots.txt"] = lambda h: (
         200,
         {"Content-Type": "text/plain"},
         b"User-agent: *\nDisallow: /privat/\n",
     )
     server.page("/privat/a.html", PAGE)
-    with fetcher(tmp_path, timeout=0.5, tries=1, max_bytes=1000) as client:
+    with fetcher(tmp_path, timeout=0.5, tries=1, max_bytes=2**20) as client:
         with pytest.raises(FetchError, match=r"no answer within 0.5 s"):
             client.page(server.base + "/slow")
         with pytest.raises(
-            FetchError, match=r"5,000 bytes, more than the size limit \(1,000 bytes; --max-size\)"
+            FetchError, match=r"3.0 MB, over the limit of 1 MB for one article \(--max-size\)"
         ):
             client.page(server.base + "/big")
         with pytest.raises(FetchError, match=r"robots.txt does not allow it"):
