@@ -1,12 +1,12 @@
 """summarise: German news articles in, English briefs out.
 
 For library users: `run(paths, options_for("brief", {"out": "briefs"}))` briefs (or, with
-"translate", translates) files and folders with the config file and defaults the command line
-would use (or with `Options(...)`, said in full), and returns a `RunReport`, whose `articles` carry
-each written `Brief`; `Briefer.open(options)` does many runs with the models loaded once (a
-watcher, a service); `Brief.from_json` reads a brief's JSON record back; `split_sentences` is the
-German sentence splitter. Heavy dependencies (torch, transformers, CTranslate2) are imported only
-when a model is loaded.
+"translate", translates) files, folders and web addresses (str) with the config file and defaults
+the command line would use (or with `Options(...)`, said in full), and returns a `RunReport`,
+whose `articles` carry each written `Brief`; `Briefer.open(options)` does many runs with the
+models loaded once (a watcher, a service); `Brief.from_json` reads a brief's JSON record back;
+`split_sentences` is the German sentence splitter. Heavy dependencies (torch, transformers,
+CTranslate2) are imported only when a model is loaded.
 """
 
 from __future__ import annotations

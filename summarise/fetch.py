@@ -195,7 +195,6 @@ class Fetcher:
         self.clock = clock
         self.sleep = sleep
         self.hosts: dict[str, _Host] = {}
-        self.requests = 0  # made by this fetcher (robots.txt included)
         self.done: dict[str, Page] = {}  # pages had by this fetcher: a page named twice is had once
         self.client = httpx2.Client(
             headers={"User-Agent": USER_AGENT},
@@ -373,7 +372,6 @@ class Fetcher:
         settings = self.settings
         for attempt in range(settings.tries):
             self._wait_for(url)
-            self.requests += 1
             try:
                 with self.client.stream("GET", url, headers=conditions) as response:
                     if response.status_code in _RETRIED and attempt + 1 < settings.tries:
@@ -545,7 +543,6 @@ class FetchResult:
 
     pages: list[Page] = field(default_factory=list)
     failures: list[FetchError] = field(default_factory=list)
-    requests: int = 0
 
 
 def fetch_all(urls: list[str], feeds: list[str], settings: FetchSettings, folder: Path) -> FetchResult:
@@ -570,7 +567,6 @@ def fetch_all(urls: list[str], feeds: list[str], settings: FetchSettings, folder
                 if page.url not in seen:
                     seen.add(page.url)
                     result.pages.append(page)
-        result.requests = fetcher.requests
     with contextlib.suppress(OutputError):  # the index lost costs the next run its shortcut
         store.save()
     return result

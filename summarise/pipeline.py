@@ -178,9 +178,9 @@ class Briefer:
         if urls or options.feeds:  # the only network access of a run: none without an address
             store.check()
             self.session()  # the models resolved first: one missing is said before any page is fetched
-            fetched = self._fetch(urls, options, progress)
-            inputs += fetched.inputs
-            problems += fetched.failures
+            pages, unfetched = self._fetch(urls, options, progress)
+            inputs += pages
+            problems += unfetched
         if not inputs and not problems and not urls and not options.feeds:
             if folders := [str(p) for p in files if p.is_dir() and discover.is_output_folder(p)]:
                 raise ConfigError(
@@ -203,30 +203,22 @@ class Briefer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _fetch(self, urls: list[str], options: Options, progress: Progress | None) -> Fetched:
+    def _fetch(
+        self, urls: list[str], options: Options, progress: Progress | None
+    ) -> tuple[list[InputFile], list[InputError]]:
         """The pages of `urls` and of the options' feeds' entries, kept in the pages folder, as the
         run's inputs (their outputs go to `<host>/<name>` in the output folder), and the addresses
         that could not be had."""
         folder = options.pages_dir or options.out_dir / PAGES_FOLDER
         settings = FetchSettings(options.max_bytes, options.fetch_interval, options.refetch)
-        feeds_said = (
-            f" and {len(options.feeds)} feed{'s' if len(options.feeds) != 1 else ''}" if options.feeds else ""
-        )
-        (progress or NoProgress()).phase(
-            f"fetching {len(urls)} web page{'s' if len(urls) != 1 else ''}{feeds_said}"
-        )
+        counted = [(len(urls), "web page"), (len(options.feeds), "feed")]
+        said = " and ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counted if n)
+        (progress or NoProgress()).phase(f"fetching {said}")
         feeds, unreadable = feeds_of(options.feeds)
         result = fetch_all(urls, feeds, settings, folder)
         result.failures += unreadable
         inputs = [InputFile(page.path, page.relative, web=page.metadata) for page in result.pages]
-        return Fetched(inputs, list(result.failures), result.requests)
-
-
-@dataclass(frozen=True)
-class Fetched:
-    inputs: list[InputFile]
-    failures: list[InputError]
-    requests: int
+        return inputs, list(result.failures)
 
 
 @dataclass(frozen=True)
