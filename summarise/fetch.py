@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
-from .errors import FetchError, InputError, OutputError
+from .errors import FetchError, InputError, OutputError, error_line, first_line
 from .files import read_bytes, too_big
 from .outputs import write_atomic
 
@@ -272,7 +272,7 @@ class Fetcher:
             body, response_headers={"content-location": final_url, "content-type": content_type}
         )
         if parsed.bozo and not parsed.entries:
-            raise FetchError(url, f"not a feed that can be read ({_first_words(parsed.bozo_exception)})")
+            raise FetchError(url, f"not a feed that can be read ({error_line(parsed.bozo_exception)})")
         feed_title = str(parsed.feed.get("title", ""))
         taken = self.store.entries.setdefault(url, {})
         pages: list[Page] = []
@@ -382,7 +382,7 @@ class Fetcher:
             except httpx2.TimeoutException:
                 problem = f"no answer within {settings.timeout:g} s"
             except httpx2.TransportError as error:
-                problem = f"cannot connect: {_first_words(error)}"
+                problem = f"cannot connect: {first_line(error, type(error).__name__)}"
             if attempt + 1 < settings.tries:
                 self._back_off(attempt, None)
                 continue
@@ -497,11 +497,6 @@ def _via(url: str, final: str) -> str:
     return f" (at {final})" if final != url else ""
 
 
-def _first_words(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 def feeds_of(given: tuple[str, ...] | list[str]) -> tuple[list[str], list[FetchError]]:
     """The feeds a run is given: addresses as they are, and the feeds an OPML file lists (its
     outlines' xmlUrl); what is neither is named."""
@@ -515,7 +510,9 @@ def feeds_of(given: tuple[str, ...] | list[str]) -> tuple[list[str], list[FetchE
             feeds += _opml_feeds(Path(value))
         except (InputError, ValueError) as error:
             reason = (
-                error.reason if isinstance(error, InputError) else f"not an OPML file ({_first_words(error)})"
+                error.reason
+                if isinstance(error, InputError)
+                else f"not an OPML file ({first_line(error, type(error).__name__)})"
             )
             problems.append(FetchError(value, reason))
     return list(dict.fromkeys(feeds)), problems
@@ -581,5 +578,5 @@ def _contained(url: str, step: Callable[[str], _T], failures: list[FetchError]) 
         failures.append(error)
     except Exception as error:
         log.info("unexpected error fetching %s", url, exc_info=error)
-        failures.append(FetchError(url, f"{type(error).__name__}: {_first_words(error)}"))
+        failures.append(FetchError(url, error_line(error)))
     return None
