@@ -145,23 +145,20 @@ class OutputFolder:
         source_then = previous.get("source") if previous is not None else None
         replaced = source_then.get("sha256") if isinstance(source_then, dict) else None
         replaced = replaced if isinstance(replaced, str) else None
-        if previous is not None and replaced == brief.source.sha256:
-            earlier = replace(
-                brief, created=str(previous.get("created")), cached=previous.get("cached") is True
-            )
+        same_article = previous is not None and replaced == brief.source.sha256
+        first_made = str(previous.get("created")) if previous is not None and same_article else brief.created
+        if previous is not None and same_article:
+            earlier = replace(brief, created=first_made, cached=previous.get("cached") is True)
             # The JSON is renamed into place last: when it says the same, so do the pages beside
             # it, if the same renderer made them. Rendering them (or the JSON) again only to compare
             # would cost most of a cached run.
             if self.same_renderer and earlier.to_json() == previous and all(map(_is_file, pages)):
-                return WrittenBrief([*pages, json_path], False, replaced, earlier.created)
+                return WrittenBrief([*pages, json_path], False, replaced, first_made)
             if unchanged(files := self._rendered(earlier, json_path, pages)):
-                return WrittenBrief(list(files), False, replaced, earlier.created)
+                return WrittenBrief(list(files), False, replaced, first_made)
         files = self._rendered(brief, json_path, pages)
         self.records.write(files)
-        first = (
-            str(previous.get("created")) if previous is not None and replaced == brief.source.sha256 else ""
-        )
-        return WrittenBrief(list(files), True, replaced, first or brief.created)
+        return WrittenBrief(list(files), True, replaced, first_made)
 
     def _rendered(self, brief: Brief, json_path: Path, pages: list[Path]) -> dict[Path, str]:
         """The texts of an article's output files, by path, the JSON record last (renamed last)."""
@@ -180,9 +177,9 @@ class OutputFolder:
         (`digest-2026-12-06.md`); returns the Markdown of each."""
         markdown, html = render.render_digest(digest), render.render_digest_html(digest)
         dated = [self.folder / name for name in dated_digest_names(day)]
-        for folder_name, text in zip([*self.digests[:2], *dated], [markdown, html] * 2, strict=True):
-            if not unchanged({folder_name: text}):
-                self.records.write({folder_name: text})
+        for path, text in zip([*self.digests[:2], *dated], [markdown, html] * 2, strict=True):
+            if not unchanged({path: text}):  # the same day's digest, unchanged: left alone
+                self.records.write({path: text})
         return self.digests[0], dated[0]
 
     def record_path(self, source: InputFile) -> str:
@@ -190,6 +187,7 @@ class OutputFolder:
         return os.path.relpath(self.files[source][0], self.folder).replace(os.sep, "/")
 
     def has_digest(self) -> bool:
+        """A digest from an earlier run is there (one a reader may open while this run goes)."""
         return bool(self.digests) and self.digests[0].is_file()
 
     def compact(self) -> None:
