@@ -75,6 +75,8 @@ TOO_SHORT = "too_short"
 TOO_LONG = "too_long"
 REPETITION = "repetition"
 LOW_CONFIDENCE = "low_confidence"
+# A glossary term of the source whose English the translation does not carry (glossary.py).
+GLOSSARY = "glossary"
 
 REASON_TEXT = {
     EMPTY: "empty translation",
@@ -82,7 +84,58 @@ REASON_TEXT = {
     TOO_LONG: "far longer than the German",
     REPETITION: "repeats itself",
     LOW_CONFIDENCE: "the model was unsure",
+    GLOSSARY: "a glossary term's English is missing",
 }
+
+# What the glossary did for one term in one unit (or in the summary).
+KEPT = "kept"  # the translation already carried the English rendering
+REPLACED = "replaced"  # the model wrote the German spelling or a known variant: replaced
+PLACED = "placed"  # given with the term already in English (pre-substituted), the model kept it
+MISSING = "missing"  # none of these: the model's text is kept and the unit flagged
+GLOSSARY_ACTIONS = (KEPT, REPLACED, PLACED, MISSING)
+
+
+@dataclass(frozen=True)
+class GlossaryUse:
+    """A glossary entry that applied to a unit: its German term, the English rendering, what was
+    done, where the entry comes from ("glossary.toml:3", "default names: curated.tsv:12"), and
+    for a replacement what the model had written."""
+
+    term: str
+    rendering: str
+    action: str  # one of GLOSSARY_ACTIONS
+    origin: str
+    found: str = ""  # replaced: the model's words ("Schoigu", "Kiev"); else ""
+
+    def to_json(self) -> dict[str, Any]:
+        record = {
+            "term": self.term,
+            "rendering": self.rendering,
+            "action": self.action,
+            "origin": self.origin,
+        }
+        return record | {"found": self.found} if self.found else record
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GlossaryUse:
+        use = checked(
+            cls(data["term"], data["rendering"], data["action"], data["origin"], data.get("found", ""))
+        )
+        if use.action not in GLOSSARY_ACTIONS:
+            raise TypeError(f"GlossaryUse.action: {use.action!r}")
+        return use
+
+
+def glossary_json(uses: Sequence[GlossaryUse]) -> list[dict[str, Any]]:
+    return [use.to_json() for use in uses]
+
+
+def glossary_from_json(data: Any) -> tuple[GlossaryUse, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise TypeError("glossary: not a list")
+    return tuple(GlossaryUse.from_json(item) for item in data)
 
 
 @dataclass(frozen=True)
@@ -94,20 +147,29 @@ class Unit:
     confidence: float | None = None  # mean token log-probability (rounded to 4 places); None if untranslated
     flags: tuple[str, ...] = ()  # the guard's doubts that remain after its retry
     retried: bool = False  # flagged at first and translated again with stricter decoding
+    glossary: tuple[GlossaryUse, ...] = ()  # the glossary entries of its source, and what was done
 
     def unit_json(self) -> dict[str, Any]:
-        return {
+        record = {
             "source": self.source,
             "target": self.target,
             "confidence": self.confidence,
             "flags": list(self.flags),
             "retried": self.retried,
         }
+        return record | {"glossary": glossary_json(self.glossary)} if self.glossary else record
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Unit:
         return checked(
-            cls(data["source"], data["target"], data["confidence"], tuple(data["flags"]), data["retried"])
+            cls(
+                data["source"],
+                data["target"],
+                data["confidence"],
+                tuple(data["flags"]),
+                data["retried"],
+                glossary_from_json(data.get("glossary")),
+            )
         )
 
 
@@ -126,7 +188,15 @@ class Segment(Unit):
     @classmethod
     def of(cls, unit: Unit, paragraph: int, sentence: int, verbatim: bool = False) -> Segment:
         return cls(
-            unit.source, unit.target, unit.confidence, unit.flags, unit.retried, paragraph, sentence, verbatim
+            unit.source,
+            unit.target,
+            unit.confidence,
+            unit.flags,
+            unit.retried,
+            unit.glossary,
+            paragraph,
+            sentence,
+            verbatim,
         )
 
     @classmethod
@@ -285,13 +355,23 @@ class SummaryRecord:
     chunks: int  # chunks summarised in the first round (1 when the text fit the window)
     rounds: int
     engine: str
+    glossary: tuple[GlossaryUse, ...] = ()  # German spellings the glossary replaced in it
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "chunks": self.chunks, "rounds": self.rounds, "engine": self.engine}
+        record = {"text": self.text, "chunks": self.chunks, "rounds": self.rounds, "engine": self.engine}
+        return record | {"glossary": glossary_json(self.glossary)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SummaryRecord:
-        return checked(cls(data["text"], data["chunks"], data["rounds"], data["engine"]))
+        return checked(
+            cls(
+                data["text"],
+                data["chunks"],
+                data["rounds"],
+                data["engine"],
+                glossary_from_json(data.get("glossary")),
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -456,7 +536,7 @@ class Flag:
 
 # The contract a brief's JSON follows (summarise/brief.schema.json): a new version whenever a field
 # is removed or changes its meaning (CHANGELOG.md says when and how).
-BRIEF_SCHEMA = "summarise/brief/2"
+BRIEF_SCHEMA = "summarise/brief/3"
 
 
 # Keys every brief's and translation's JSON record has (see Brief.to_json): how one is recognised.
@@ -541,6 +621,8 @@ class Brief:
         if self.summary is not None:
             record[SUMMARY_KEY] = self.summary.text
             record["summary_chunks"] = self.summary.chunks
+            if self.summary.glossary:
+                record["summary_glossary"] = glossary_json(self.summary.glossary)
         coverage = self.coverage
         blocks = self.translation.blocks
         return record | {
@@ -569,7 +651,13 @@ class Brief:
         if "summary" in data:
             engine = models["summariser"].engine if "summariser" in models else ""
             # The JSON keeps the summary's text and chunks; its rounds live only in the cache.
-            summary = SummaryRecord(data["summary"], data["summary_chunks"], 0, engine)
+            summary = SummaryRecord(
+                data["summary"],
+                data["summary_chunks"],
+                0,
+                engine,
+                glossary_from_json(data.get("summary_glossary")),
+            )
         segments = tuple(Segment.from_json(s) for s in data["segments"])
         translation = Translation(
             engine=models["translator"].engine if "translator" in models else "",

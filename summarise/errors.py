@@ -95,6 +95,17 @@ class ConfigError(SummariseError):
     """A bad option, manifest or output location."""
 
 
+class GlossaryError(ConfigError):
+    """A glossary file that cannot be used: named with the line of its first bad entry."""
+
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"glossary {where}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
 class NoArticles(ConfigError):
     """The paths of a run hold no article file at all (a usage error for a run; for a watched
     inbox, only nothing to do yet)."""

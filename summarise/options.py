@@ -87,6 +87,8 @@ class Options:
     feeds: tuple[str, ...] = ()  # RSS or Atom feeds whose entries are fetched and briefed
     refetch: bool = False  # ask for every web page unconditionally (not "has it changed?")
     fetch_interval: float = 1.0  # seconds between two requests to one host (politeness)
+    glossary: Path | None = None  # the user's glossary (TOML or TSV): German term -> English
+    default_names: bool = True  # the shipped names in the news (summarise/names/), under the glossary
     lengths: FixedLengths | None = None  # benchmarks only: outputs of a fixed length
 
     def check(self) -> None:
@@ -311,6 +313,22 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "Seconds between two requests to the same web host (more where its robots.txt asks).",
         "fetch_interval",
         limits=(0.0, 3600.0),
+    ),
+    OptionSpec(
+        "glossary",
+        ("--glossary",),
+        "A glossary file (TOML or TSV): German terms and the English the translation must use "
+        "(docs/glossary.md); its entries override the default names.",
+        "glossary",
+        kind=Path,
+        default_text="none",
+    ),
+    OptionSpec(
+        "default_names",
+        ("--default-names/--no-default-names",),
+        "Render names in the news the English way (Selenskyj -> Zelenskyy, Kiew -> Kyiv): the "
+        "shipped list of CLDR's country and city names and a curated list of people and places.",
+        "default_names",
     ),
     OptionSpec(
         "cache_dir",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # The stages called through their modules: a test replaces a stage where it lives.
 from . import clean, discover, read
@@ -54,6 +54,7 @@ from .errors import (
     first_line,
 )
 from .fetch import PAGES_FOLDER, FetchSettings, feeds_of, fetch_all, is_web_address
+from .glossary import GlossaryTranslator
 from .history import History, Outcome
 from .language import Language
 from .ledger import Ledger, LedgerEntry, code_identity
@@ -194,7 +195,10 @@ class Briefer:
         store.check()
         # The output folder before the models: what would be refused there is said before a download.
         output = OutputFolder.checked(options.out_dir, inputs, options.summariser is not None)
+        fresh = self._session is None
         session = self.session()
+        if not fresh:  # a long-lived briefer: the glossary as it is now
+            session.refresh_glossary()
         output.prepare()
         ledger = output.ledger(_ledger_context(options, session))
         history = History.load(output.folder)
@@ -230,6 +234,7 @@ class _Prepared:
     cleaned: CleanText
     translation_key: str
     summary_key: str | None  # None: a translate-only run
+    glossary: dict[str, Any] | None = None  # the glossary entries in its German (session.glossary_of)
 
 
 @dataclass(frozen=True)
@@ -547,9 +552,10 @@ class _Run:
             blocks=article.blocks,
             links=article.links,
         )
-        translation_key = self.session.translation_key(content_digest(cleaned))
+        glossary = self.session.glossary_of(cleaned.headline, cleaned.paragraphs)
+        translation_key = self.session.translation_key(content_digest(cleaned), glossary)
         summary_key = self.session.summary_key(translation_key)
-        prepared = _Prepared(source, article, cleaned, translation_key, summary_key)
+        prepared = _Prepared(source, article, cleaned, translation_key, summary_key, glossary)
         translation = self.store.get(TRANSLATION, translation_key, Translation.from_json)
         if translation is None:
             return prepared
@@ -639,7 +645,7 @@ class _Run:
         ]
         done: dict[InputFile, _Translated] = {}
         try:
-            known = self._memory(translator).translate(texts, should_stop=self.should_stop)
+            known = self._translator(translator).translate(texts, should_stop=self.should_stop)
             for item in segmented:
                 cleaned = item.prepared.cleaned
                 assert item.segmentation is not None
@@ -674,6 +680,12 @@ class _Run:
             )
         return self.memory
 
+    def _translator(self, translator: Translator) -> Translator:
+        """What translates a wave: the glossary (when there is one) in front of the memory."""
+        memory = self._memory(translator)
+        glossary = self.session.glossary
+        return GlossaryTranslator(glossary, memory) if glossary else memory
+
     def _summarise(self, needing: list[_Translated]) -> dict[InputFile, _Translated | _Failed]:
         """Each article's summary (or its failure), made together in shared batches."""
         results: dict[InputFile, _Translated | _Failed] = {}
@@ -690,8 +702,15 @@ class _Run:
                     if isinstance(outcome, SummariseError):
                         results[item.source] = _Failed(item.source, str(outcome))
                         continue
+                    # The summary follows the glossary of the article's translation.
+                    glossary = self.session.glossary
+                    edited = glossary.edit_text(outcome.text, glossary.terms_used(item.translation))
                     record = SummaryRecord(
-                        outcome.text, outcome.chunks, outcome.rounds, summariser.engine.description
+                        edited.text,
+                        outcome.chunks,
+                        outcome.rounds,
+                        summariser.engine.description,
+                        edited.uses,
                     )
                     assert item.prepared.summary_key is not None
                     self.store.put(SUMMARY, item.prepared.summary_key, record.to_json())
@@ -721,12 +740,19 @@ class _Run:
             models=self.session.models_used(
                 translation.engine if translation.translated else "", summariser_engine
             ),
-            settings=self.session.settings(),
+            settings=self._settings(done),
             keep_boilerplate=self.options.keep_boilerplate,
             cached=done.cached,
             created=self.created,
         )
         return assemble_brief(article, cleaned, warnings, parts)
+
+    def _settings(self, done: _Translated) -> dict[str, dict[str, object]]:
+        """The settings a brief records: the run's, and the glossary's entries that applied to
+        its German (none to English passed through)."""
+        glossary = done.prepared.glossary
+        settings = self.session.settings()
+        return settings | {"glossary": glossary} if glossary and done.translation.translated else settings
 
     def _figures(self) -> LastRun:
         report = self.report
@@ -754,6 +780,9 @@ def _ledger_context(options: Options, session: ModelSession) -> str:
         code=code_identity(),
         models=[[m.name, m.revision, m.source, m.identity] for m in models if m is not None],
         settings=session.settings(),
+        # Any edit of the glossary has every article looked up again (from the cache, where its
+        # own entries did not change: its brief comes out the same and is left alone).
+        glossary=session.glossary.fingerprint if session.glossary else None,
         source_language=options.source_language,
         keep_boilerplate=options.keep_boilerplate,
         max_bytes=options.max_bytes,

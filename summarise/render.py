@@ -31,6 +31,7 @@ from .brief import (
     CODE,
     HEADING,
     ITEM,
+    MISSING,
     NO_VISIBLE_TEXT,
     QUOTE,
     REASON_TEXT,
@@ -522,7 +523,13 @@ def _check_these(brief: Brief) -> list[str]:
         retried = "; still so after a retry with stricter decoding" if unit.retried else ""
         where = " (the headline)" if flag.headline else ""
         lines += [f"{n}. [?{n}]{where} {reasons}{confidence}{retried}", f"   - German: {_text(unit.source)}"]
-        lines += [f"   - English: {_text(unit.target) or '(nothing)'}", ""]
+        lines += [f"   - English: {_text(unit.target) or '(nothing)'}"]
+        for use in unit.glossary:
+            if use.action == MISSING:
+                lines.append(
+                    f"   - Glossary: {_text(use.term)} → {_text(use.rendering)} ({_text(use.origin)})"
+                )
+        lines.append("")
     return lines
 
 
@@ -542,6 +549,9 @@ def _provenance(brief: Brief) -> list[str]:
         + (f", {coverage.verbatim} code kept as it is" if coverage.verbatim else "")
     )
     lines.append(f"- Language: {_text(brief.language.description)}")
+    glossary = _glossary(brief)
+    if glossary:
+        lines.append(f"- Glossary: {_text(glossary)}")
     lines.append(f"- Cleaning: {_text(_cleaning(brief.cleaning))}")
     suffix = source.path.suffix.lower()
     for key, value in source.metadata.items():
@@ -557,6 +567,22 @@ def _provenance(brief: Brief) -> list[str]:
         lines.append(f"- Warning: {_text(warning)}")
     lines.append(f"- Brief first made: {shown_time(brief.created)}")
     return lines
+
+
+def _glossary(brief: Brief) -> str:
+    """The glossary's entries that applied to the article, each once, with what was done."""
+    units = [*filter(None, [brief.headline]), *brief.segments]
+    uses = [use for unit in units for use in unit.glossary]
+    uses += list(brief.summary.glossary) if brief.summary else []
+    if not uses:
+        return ""
+    done: dict[tuple[str, str], set[str]] = {}
+    for use in uses:
+        done.setdefault((use.term, use.rendering), set()).add(use.action)
+    return ", ".join(
+        f"{term} → {rendering}" + (" (missing somewhere: see Check these)" if MISSING in actions else "")
+        for (term, rendering), actions in done.items()
+    )
 
 
 def _cleaning(cleaning: Cleaning) -> str:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .brief import ModelUse
 from .cache import cache_key
 from .engines import Engine, choose_engine, physical_cores
+from .errors import GlossaryError
+from .glossary import METHOD, Glossary, Method
 from .language import Language, LanguageIdentifier
 from .loading import EngineLoader
 from .models import ResolvedModel, resolve_models
@@ -47,6 +49,11 @@ class ModelSession:
         if options.cluster != "ray":  # on a cluster the GPUs are the nodes', not this machine's
             self.loader.check()
         self.languages = LanguageIdentifier(options.source_language)
+        # Benchmarks (fixed lengths, random weights) post-edit only: a random model would have
+        # every segment with a term translated twice (as the guard's retries are left out there).
+        self.glossary_method: Method = "post-edit" if options.lengths is not None else METHOD
+        self.glossary = Glossary.of(options.glossary, options.default_names, self.glossary_method)
+        self._glossary_state = _file_state(options.glossary)
         specs = [options.translator] + ([options.summariser] if options.summariser else [])
         models = resolve_models(specs)
         self.translator_ref = models[0]
@@ -75,6 +82,22 @@ class ModelSession:
 
             self.cluster = connect(options.cluster_actors)
             self.cluster_threads = options.threads or 1
+
+    def refresh_glossary(self) -> None:
+        """Read the user's glossary again where its file changed since (a long-lived briefer: a
+        watcher). A glossary that became unusable is said in a warning and the one read before
+        is kept: the watch goes on."""
+        path = self.options.glossary
+        state = _file_state(path)
+        if path is None or state == self._glossary_state:
+            return
+        self._glossary_state = state
+        try:
+            self.glossary = Glossary.of(path, self.options.default_names, self.glossary_method)
+        except GlossaryError as error:
+            log.warning("%s; the glossary read before is kept", error)
+        else:
+            log.info("glossary %s read again", path)
 
     def converts_first(self, role: str) -> bool:
         """Whether loading the model of `role` converts it for CTranslate2 first (its first use)."""
@@ -158,8 +181,13 @@ class ModelSession:
         return max(1, placement.workers * placement.summary_batch)
 
     def settings(self) -> dict[str, dict[str, object]]:
-        """The generation settings of a result, as its JSON records them."""
+        """The generation settings of a result, as its JSON records them (with the article's
+        glossary, where one applied: see `glossary_of`)."""
         return self._signatures
+
+    def glossary_of(self, headline: str | None, paragraphs: Sequence[str]) -> dict[str, Any] | None:
+        """The glossary entries of an article's German, as its brief and cache key record them."""
+        return self.glossary.signature([*filter(None, [headline]), *paragraphs]) if self.glossary else None
 
     def models_used(self, translator_engine: str, summariser_engine: str | None) -> dict[str, ModelUse]:
         """The models of a result, with the engine that produced each part of it: no translator
@@ -175,8 +203,9 @@ class ModelSession:
 
     # ------------------------------------------------------------------------- cache keys
 
-    def translation_key(self, content: str) -> str:
-        """`content`: digest of the cleaned text (an article whose ads changed is not redone)."""
+    def translation_key(self, content: str, glossary: dict[str, Any] | None = None) -> str:
+        """`content`: digest of the cleaned text (an article whose ads changed is not redone);
+        `glossary`: the article's (glossary.Glossary.signature), its entries' fingerprint."""
         return cache_key(
             kind="translation",
             content=content,
@@ -184,6 +213,7 @@ class ModelSession:
             model=self.translator_ref.identity,
             revision=self.translator_ref.revision,
             settings=self._signatures["translation"],
+            glossary=glossary["fingerprint"] if glossary else None,
         )
 
     def segment_key(self, source: str) -> str:
@@ -207,3 +237,12 @@ class ModelSession:
             revision=self.summariser_ref.revision,
             settings=self._signatures["summary"],
         )
+
+
+def _file_state(path: Path | None) -> tuple[int, int] | None:
+    """What says a file changed: its modification time and size (None: no file, or unreadable)."""
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size) if stat is not None else None

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from .brief import (
     CODE,
     Block,
+    GlossaryUse,
     LanguageRecord,
     Segment,
     Translation,
@@ -73,11 +74,12 @@ class TranslatedSegment:
     log_prob: float | None  # mean per output token: the model's confidence in it
     flags: list[str]  # the guard's doubts that remain (see guard.py); empty when it looks fine
     retried: bool = False  # flagged at first and translated again with stricter decoding
+    glossary: tuple[GlossaryUse, ...] = ()  # what the glossary did (glossary.GlossaryTranslator)
 
     def unit(self, source: str) -> Unit:
         """As the brief records it, with its German source (confidence to 4 places)."""
         confidence = None if self.log_prob is None else round(self.log_prob, 4)
-        return Unit(source, self.text, confidence, tuple(self.flags), self.retried)
+        return Unit(source, self.text, confidence, tuple(self.flags), self.retried, self.glossary)
 
 
 OnTranslated = Callable[[dict[str, "TranslatedSegment"]], None]

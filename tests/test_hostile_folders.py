@@ -43,7 +43,7 @@ def test_an_output_never_takes_the_name_of_an_input(
     tmp_path: Path, copy_marian: Path, tiny_bart: Path
 ) -> None:
     """`translate in -o in`: the translation of `a.txt` would be `a.txt`; it is `a.txt.txt` (the
-    name scheme, README "Output names"), and no article is touched, then or on the next run."""
+    name scheme, docs/outputs.md "Output names"), and no article is touched, then or on the next run."""
     inbox = inbox_with(tmp_path, {"a.txt": GOOD, "b.txt": GOOD + " Zwei."})
     before = {p.name: p.read_bytes() for p in inbox.iterdir()}
     result = runner.invoke(app, translate_args(inbox, inbox, copy_marian))

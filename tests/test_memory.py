@@ -11,6 +11,7 @@ import pytest
 from summarise.cache import Store
 from summarise.cluster import ClusterSummariser, ClusterTranslator
 from summarise.errors import StopRequested
+from summarise.glossary import GlossaryTranslator
 from summarise.memory import TranslationMemory
 from summarise.summary import ModelSummariser, Summariser
 from summarise.translate import (
@@ -107,10 +108,14 @@ def test_the_identity_translator_gives_each_text_back_without_doubts() -> None:
 
 
 def the_translators_keep_the_protocols(
-    model: ModelTranslator, cluster: ClusterTranslator, memory: TranslationMemory, summariser: ModelSummariser
+    model: ModelTranslator,
+    cluster: ClusterTranslator,
+    memory: TranslationMemory,
+    glossary: GlossaryTranslator,
+    summariser: ModelSummariser,
 ) -> None:
     """Checked by mypy, not run: every translator and summariser has the shape the run asks of it."""
     models: list[TranslationModel] = [model, cluster]
-    translators: list[Translator] = [memory, IdentityTranslator(), Reversing(), *models]
+    translators: list[Translator] = [memory, glossary, IdentityTranslator(), Reversing(), *models]
     summarisers: list[Summariser] = [summariser, ClusterSummariser.__new__(ClusterSummariser)]
     assert translators and summarisers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -222,7 +223,7 @@ def test_a_run_reads_an_article_with_a_nul_byte(tmp_path: Path, copy_marian: Pat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a.txt").write_bytes(b"Putin traf Kim in Pj\xc3\xb6ngjang.\x00 Sie sprachen zwei Stunden.")
-    report = run([inbox], options(tmp_path / "out", copy_marian, None))
+    report = run([inbox], replace(options(tmp_path / "out", copy_marian, None), default_names=False))
     assert not report.failures
     record = json.loads((tmp_path / "out" / "a.json").read_text(encoding="utf-8"))
     assert "1 NUL byte removed" in record["source"]["warnings"]
