@@ -169,20 +169,18 @@ class Glossary:
     def of(cls, user: Path | None, default_names: bool = True, method: Method = METHOD) -> Glossary:
         """The run's glossary: the default names (unless turned off), then the user's file, whose
         entries replace default ones for the same German term. Raises GlossaryError."""
+        # By the German term in any case: a user's "kiew" replaces the default "Kiew" too.
         merged: dict[str, Term] = {}
         sources: list[GlossarySource] = []
         files = [NAMES_FOLDER / name for name in DEFAULT_NAME_FILES] if default_names else []
         for path in files:
             terms = load_glossary(path, f"{DEFAULT_ORIGIN}: {path.name}")
             sources.append(GlossarySource(f"{DEFAULT_ORIGIN}: {path.name}", len(terms)))
-            merged.update({term.key: term for term in terms})
+            merged.update({term.german.casefold(): term for term in terms})
         if user is not None:
             terms = load_glossary(user)
             sources.append(GlossarySource(str(user.resolve()), len(terms)))
-            for term in terms:  # a user's "kiew" (any case) replaces the default "Kiew" too
-                for key in [k for k, t in merged.items() if t.german.casefold() == term.german.casefold()]:
-                    del merged[key]
-                merged[term.key] = term
+            merged.update({term.german.casefold(): term for term in terms})
         return cls(tuple(merged.values()), tuple(sources), method)
 
     def __bool__(self) -> bool:
@@ -470,6 +468,7 @@ def _from_tsv(path: Path, text: str, name: str) -> list[Term]:
 
 
 def _from_toml(path: Path, text: str, name: str) -> list[Term]:
+    lines = _key_lines(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -481,21 +480,21 @@ def _from_toml(path: Path, text: str, name: str) -> list[Term]:
     if unknown:
         raise GlossaryError(
             path,
-            _line_of(text, unknown[0]),
+            lines.get(unknown[0]),
             f"unknown key {unknown[0]!r} (a glossary has [options] and [terms])",
         )
     options = data.get("options", {})
     if not isinstance(options, dict) or set(options) - {"whole_word", "match_case"}:
-        raise GlossaryError(path, _line_of(text, "options"), "[options] takes whole_word and match_case")
+        raise GlossaryError(path, lines.get("options"), "[options] takes whole_word and match_case")
     for key, value in options.items():
         if not isinstance(value, bool):
-            raise GlossaryError(path, _line_of(text, key), f"{key} must be true or false")
+            raise GlossaryError(path, lines.get(key), f"{key} must be true or false")
     entries = data.get("terms", {})
     if not isinstance(entries, dict):
-        raise GlossaryError(path, _line_of(text, "terms"), "terms must be a table: German = English")
+        raise GlossaryError(path, lines.get("terms"), "terms must be a table: German = English")
     terms = []
     for german, value in entries.items():
-        number = _line_of(text, german)
+        number = lines.get(german)
         settings = dict(options)
         if isinstance(value, str):
             english, variants = value, []
@@ -521,16 +520,27 @@ def _from_toml(path: Path, text: str, name: str) -> list[Term]:
     return terms
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The line where a TOML key is given (tomllib keeps no positions)."""
-    quoted = re.escape(json.dumps(key, ensure_ascii=False))
-    pattern = re.compile(
-        rf"^\s*(?:{re.escape(key)}|{quoted}|'{re.escape(key)}')\s*=|^\s*\[{re.escape(key)}\]"
-    )
+_TOML_KEY = re.compile(
+    r"""^\s*(?:\[\s*(?P<table>[\w.-]+)\s*\]|(?P<bare>[\w-]+)|"(?P<basic>(?:[^"\\]|\\.)*)"|'(?P<literal>[^']*)')\s*=?"""
+)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line where each TOML key (or [table]) is first given: tomllib keeps no positions."""
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
+        found = _TOML_KEY.match(line)
+        if found is None:
+            continue
+        key = found.group("table") or found.group("bare") or found.group("literal")
+        if found.group("basic") is not None:
+            try:
+                key = json.loads(f'"{found.group("basic")}"')
+            except ValueError:
+                key = found.group("basic")
+        if key is not None:
+            lines.setdefault(key, number)
+    return lines
 
 
 def _term(

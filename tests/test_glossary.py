@@ -248,20 +248,26 @@ def test_the_cache_misses_when_the_glossary_changes_and_the_model_is_not_asked_a
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a.txt").write_text("Die Ampel-Koalition beriet am Montag in Berlin.\n", encoding="utf-8")
+    (inbox / "b.txt").write_text("Der Stadtrat beriet am Montag.\n", encoding="utf-8")  # no term in it
     path = glossary_file(tmp_path, '[terms]\n"Ampel-Koalition" = "traffic-light coalition"\n')
     run_options = replace(options(tmp_path / "out", copy_marian, None), glossary=path)
+    other = tmp_path / "out" / "b.json"
 
-    def run() -> tuple[str, bool, int]:
+    def run() -> tuple[str, list[bool], int]:
         with Briefer.open(run_options) as briefer:
             report = briefer.run([inbox])
         record = json.loads((tmp_path / "out" / "a.json").read_text(encoding="utf-8"))
-        return record["translation"], report.articles[0].cached, report.segments_translated
+        cached = [a.cached for a in sorted(report.articles, key=lambda a: str(a.source.path))]
+        return record["translation"], cached, report.segments_translated
 
-    assert run() == ("Die traffic-light coalition beriet am Montag in Berlin.", False, 1)
-    assert run()[1] is True  # unchanged: from the cache
+    assert run() == ("Die traffic-light coalition beriet am Montag in Berlin.", [False, False], 2)
+    written = other.stat().st_mtime_ns
+    assert run()[1] == [True, True]  # unchanged: from the cache
     path.write_text('[terms]\n"Ampel-Koalition" = "coalition of SPD, Greens and FDP"\n', encoding="utf-8")
-    # A new glossary: the brief is made again, its segment taken from the translation memory.
-    assert run() == ("Die coalition of SPD, Greens and FDP beriet am Montag in Berlin.", False, 0)
+    # A new glossary: the brief holding the term is made again, its segment from the translation
+    # memory (no model work); the other article's brief is the same, and its files left alone.
+    assert run() == ("Die coalition of SPD, Greens and FDP beriet am Montag in Berlin.", [False, True], 0)
+    assert other.stat().st_mtime_ns == written
 
 
 def test_the_summary_follows_the_glossary(
