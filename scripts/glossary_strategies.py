@@ -99,7 +99,8 @@ def _group(term: Term) -> str:
 def rest(glossary: Glossary, source: str, text: str) -> list[str]:
     """The words of a translation outside its terms' renderings, spellings and variants."""
     for term in glossary.terms_in(source):
-        for pattern in (term.rendering_pattern, *term.spelling_patterns):
+        with_s = re.compile(rf"(?<!\w){re.escape(term.english)}s(?!\w)", re.IGNORECASE)  # a kept -s
+        for pattern in (with_s, term.rendering_pattern, *term.spelling_patterns):
             text = pattern.sub(" ", text)
     return re.findall(r"\w+", text.replace("'s", " "))
 

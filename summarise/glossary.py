@@ -92,7 +92,7 @@ class Term:
 
     @cached_property
     def spelling_patterns(self) -> tuple[re.Pattern[str], ...]:
-        """What is replaced in English: the German spelling (also with a genitive -s, "Selenskyjs")
+        """What is replaced in English: the German spelling (also with an -s, "Selenskyjs", "Huthis")
         and the variants, as whole words only: a replacement never cuts into a word."""
         forms = [form for form in (self.german, *self.variants) if form != self.english]
         patterns = []
@@ -129,7 +129,7 @@ class Match:
     term: Term
     start: int
     end: int
-    genitive: bool  # "Selenskyjs": the term and a genitive -s
+    genitive: bool  # "Selenskyjs", "Huthis": the term and an -s (a genitive, or a plural)
 
 
 @dataclass(frozen=True)
@@ -318,8 +318,10 @@ def _replace_spellings(text: str, terms: Sequence[Term]) -> tuple[str, dict[str,
     chosen = _without_overlaps(candidates, lambda c: c[1].span())
     found: dict[str, str] = {}
     for term, hit in reversed(chosen):
+        # The -s is kept as it is: "Huthis" is a plural ("Houthis"), "Selenskyjs" a genitive; an
+        # apostrophe would be a guess that is wrong for one of them.
         genitive = bool(hit.groupdict().get("genitive"))
-        rendering = term.english + ("'s" if genitive else "")
+        rendering = term.english + ("s" if genitive else "")
         start = hit.start()
         if hit.group()[:1].isupper() and rendering[:1].islower() and _SENTENCE_START.search(text[:start]):
             rendering = rendering[:1].upper() + rendering[1:]

@@ -21,6 +21,7 @@ from summarise.cli import app
 from summarise.errors import GlossaryError
 from summarise.glossary import NAMES_FOLDER, Glossary, GlossaryTranslator, Method, load_glossary
 from summarise.pipeline import Briefer
+from summarise.segment import segment_paragraphs
 from summarise.session import ModelSession
 from summarise.summary import ModelSummariser, Summary
 from summarise.translate import TranslatedSegment, Translator
@@ -49,7 +50,10 @@ def test_german_spellings_and_variants_are_replaced_as_whole_words_only(tmp_path
     edited = glossary.edit(
         source, "Selenskyjs advisers met Schoigu in Kiev; the Kievan authorities were silent."
     )
-    assert edited.text == "Zelenskyy's advisers met Shoigu in Kyiv; the Kievan authorities were silent."
+    assert edited.text == "Zelenskyys advisers met Shoigu in Kyiv; the Kievan authorities were silent."
+    # The -s is kept, not made a possessive: it is as often a plural ("die Huthis").
+    assert glossary.edit("Die Huthis griffen an.", "The Huthis attacked.").text == "The Houthis attacked."
+    assert glossary.edit("Selenskyjs Rede.", "Selenskyj's speech.").text == "Zelenskyy's speech."
     assert [(u.term, u.action, u.found) for u in edited.uses] == [
         ("Selenskyj", REPLACED, "Selenskyjs"),
         ("Schoigu", REPLACED, "Schoigu"),
@@ -113,13 +117,22 @@ def test_overlapping_terms_the_longest_wins_and_no_rendering_is_cut_into(tmp_pat
 
 
 def test_a_term_split_by_segmentation_is_neither_replaced_nor_flagged(tmp_path: Path) -> None:
-    """Where the segmenter cut a long sentence inside a term, no segment holds the term: neither
-    half is taken for it, and the translation stands as the model made it."""
+    """Where the segmenter cuts a sentence too long for the model inside a term, no segment holds
+    the term: neither piece is taken for it, nothing is flagged; a piece holding it whole is
+    served as any segment."""
     glossary = user_glossary(tmp_path, '[terms]\n"Straße von Hormus" = "Strait of Hormuz"\n')
-    first, second = "Die Tanker fuhren durch die Straße", "von Hormus und weiter nach Süden."
-    done = GlossaryTranslator(glossary, Copying()).translate([first, second])
-    assert done[first].text == first and done[second].text == second
-    assert done[first].glossary == () and done[second].glossary == () and not done[first].flags
+    sentence = "Die Tanker fuhren am Montag trotz aller Warnungen durch die Straße von Hormus nach Süden"
+    words = lambda text: len(text.split()) + 1  # noqa: E731 - a token counter for the segmenter
+    cut = [s.text for s in segment_paragraphs([sentence], words, 12).segments]
+    assert any(piece.endswith("Straße von") for piece in cut)  # the term cut in two
+    done = GlossaryTranslator(glossary, Copying()).translate(cut)
+    assert all(
+        done[piece].text == piece and not done[piece].glossary and not done[piece].flags for piece in cut
+    )
+    whole = [s.text for s in segment_paragraphs([sentence], words, 14).segments]
+    holding = next(piece for piece in whole if "Straße von Hormus" in piece)
+    served = GlossaryTranslator(glossary, Copying()).translate(whole)[holding]
+    assert "Strait of Hormuz" in served.text and [u.action for u in served.glossary] == [REPLACED]
 
 
 class Copying:
@@ -420,4 +433,20 @@ def test_a_long_lived_briefer_reads_an_edited_glossary_and_keeps_a_good_one_over
     assert (
         f"glossary {path}:2: not valid TOML" in caplog.text
         and "the glossary read before is kept" in caplog.text
+    )
+
+
+def test_the_readme_and_docs_give_the_default_lists_true_sizes() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    guide = (repo / "docs" / "glossary.md").read_text(encoding="utf-8")
+    reference = (repo / "docs" / "cli.md").read_text(encoding="utf-8")
+    total = len(Glossary.of(None).terms)
+    cldr, curated = (len(load_glossary(NAMES_FOLDER / name)) for name in ("cldr.tsv", "curated.tsv"))
+    assert f"**{total} names**" in readme and f"{cldr} country, territory and city names" in readme
+    assert f"{curated} people and places" in readme and f"{total} entries" in reference
+    assert (
+        f"**{total} entries**" in guide
+        and f"**{cldr} entries**" in guide
+        and f"**{curated} entries**" in guide
     )
