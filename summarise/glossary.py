@@ -28,7 +28,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -139,31 +139,19 @@ class Edited:
     text: str
     uses: tuple[GlossaryUse, ...]
 
-    @property
-    def missing(self) -> int:
-        return sum(1 for use in self.uses if use.action == MISSING)
-
-
-@dataclass(frozen=True)
-class GlossarySource:
-    """A file the glossary came from: the user's (its absolute path), or one of the default
-    names' ("default names: cldr.tsv")."""
-
-    path: str
-    entries: int
-
 
 @dataclass(frozen=True)
 class Glossary:
     """The terms of a run: the user's glossary over the default names (either may be absent)."""
 
     terms: tuple[Term, ...] = ()
-    sources: tuple[GlossarySource, ...] = ()
+    # The files it came from: "default names: cldr.tsv", the user's glossary (its absolute path).
+    sources: tuple[str, ...] = ()
     method: Method = METHOD
-    _by_key: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._by_key.update({term.key: term for term in self.terms})
+    @cached_property
+    def _by_key(self) -> dict[str, Term]:
+        return {term.key: term for term in self.terms}
 
     @classmethod
     def of(cls, user: Path | None, default_names: bool = True, method: Method = METHOD) -> Glossary:
@@ -171,15 +159,15 @@ class Glossary:
         entries replace default ones for the same German term. Raises GlossaryError."""
         # By the German term in any case: a user's "kiew" replaces the default "Kiew" too.
         merged: dict[str, Term] = {}
-        sources: list[GlossarySource] = []
+        sources: list[str] = []
         files = [NAMES_FOLDER / name for name in DEFAULT_NAME_FILES] if default_names else []
         for path in files:
             terms = load_glossary(path, f"{DEFAULT_ORIGIN}: {path.name}")
-            sources.append(GlossarySource(f"{DEFAULT_ORIGIN}: {path.name}", len(terms)))
+            sources.append(f"{DEFAULT_ORIGIN}: {path.name}")
             merged.update({term.german.casefold(): term for term in terms})
         if user is not None:
             terms = load_glossary(user)
-            sources.append(GlossarySource(str(user.resolve()), len(terms)))
+            sources.append(str(user.resolve()))
             merged.update({term.german.casefold(): term for term in terms})
         return cls(tuple(merged.values()), tuple(sources), method)
 
@@ -204,7 +192,7 @@ class Glossary:
             "fingerprint": _fingerprint(terms, self.method),
             "entries": len(terms),
             "method": self.method,
-            "files": [source.path for source in self.sources],
+            "files": list(self.sources),
         }
 
     def terms_used(self, translation: Translation) -> list[Term]:
