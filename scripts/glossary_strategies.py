@@ -19,6 +19,7 @@ it may change more than the name).
 
     python scripts/glossary_strategies.py                       # the copy model in tests/data
     python scripts/glossary_strategies.py --translator Helsinki-NLP/opus-mt-de-en   # the real one
+    python scripts/glossary_strategies.py --entries 50000    # also: a glossary that large, timed
 """
 
 from __future__ import annotations
@@ -127,6 +128,33 @@ def measure(translator: Translator, texts: list[str], glossary: Glossary) -> Non
         )
 
 
+def large_glossary(entries: int, seed: int) -> None:
+    """How long a glossary of `entries` made-up terms (over the default names) takes to load, to
+    get ready (its patterns compiled at the first article) and per article of the seeds."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "large.tsv"
+        rows = []
+        for n in range(entries):
+            word = "".join(rng.choice(letters) for _ in range(rng.randint(5, 12))).capitalize()
+            rows.append(f"{word}{n}\t{word}E{n}")
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        started = time.perf_counter()
+        glossary = Glossary.of(path)
+        loaded = time.perf_counter()
+        articles = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+        glossary.signature(articles[:1])
+        ready = time.perf_counter()
+        for article in articles:
+            glossary.signature([article])
+        each = (time.perf_counter() - ready) / len(articles)
+    print(
+        f"\n{len(glossary.terms)} entries: loaded in {loaded - started:.2f} s, "
+        f"ready in {ready - loaded:.2f} s, {each * 1000:.1f} ms per seed article"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -137,6 +165,7 @@ def main() -> int:
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--beams", type=int, default=4)
+    parser.add_argument("--entries", type=int, default=0, help="also time a glossary of this many entries")
     args = parser.parse_args()
     glossary = Glossary.of(None)
     texts = list(dict.fromkeys(sentences(glossary, args.sentences, args.seed)))
@@ -151,6 +180,8 @@ def main() -> int:
         session = ModelSession(options, Path(converted))
         print(f"translator: {args.translator}, beams {args.beams}\n")
         measure(session.translator(), texts, glossary)
+    if args.entries:
+        large_glossary(args.entries, args.seed)
     return 0
 
 
