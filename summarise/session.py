@@ -205,7 +205,10 @@ class ModelSession:
 
     def translation_key(self, content: str, glossary: dict[str, Any] | None = None) -> str:
         """`content`: digest of the cleaned text (an article whose ads changed is not redone);
-        `glossary`: the article's (glossary.Glossary.signature), its entries' fingerprint."""
+        `glossary`: the article's (glossary.Glossary.signature), its entries' fingerprint. An
+        article without glossary terms keeps the key it had before glossaries were (its results
+        in the cache stay valid: the glossary changes nothing of it)."""
+        with_glossary = {"glossary": glossary["fingerprint"]} if glossary else {}
         return cache_key(
             kind="translation",
             content=content,
@@ -213,7 +216,7 @@ class ModelSession:
             model=self.translator_ref.identity,
             revision=self.translator_ref.revision,
             settings=self._signatures["translation"],
-            glossary=glossary["fingerprint"] if glossary else None,
+            **with_glossary,
         )
 
     def segment_key(self, source: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support import options
 
+from summarise.cache import cache_key
 from summarise.errors import ModelLoadError
 from summarise.session import ModelSession
 
@@ -59,3 +60,16 @@ def test_every_setting_that_changes_a_result_changes_its_key(
     assert base.summary_key(translation) != greedy.summary_key(translation)
     # White space inside a segment does not make it another segment.
     assert base.segment_key("Ein  Satz.\n") == base.segment_key("Ein Satz.")
+    # The glossary entries in an article are part of its key; an article without any keeps the
+    # key it had before glossaries were (the parts as then: no glossary among them).
+    kyiv, berlin = base.glossary_of(None, ["In Kiew."]), base.glossary_of(None, ["In Berlin."])
+    assert kyiv is not None and berlin is None
+    assert base.translation_key("c", kyiv) != base.translation_key("c")
+    assert base.translation_key("c", berlin) == cache_key(
+        kind="translation",
+        content="c",
+        source_language=base.options.source_language,
+        model=base.translator_ref.identity,
+        revision=base.translator_ref.revision,
+        settings=base.settings()["translation"],
+    )
